@@ -1,0 +1,50 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DatastoreObjectStore } from '@strata/objectstore/datastore'
+import { objectStoreSuite, utf8 } from '@strata/objectstore/testing'
+import { MemoryDatastore } from 'datastore-core'
+import { LevelDatastore } from 'datastore-level'
+import { describe, expect, it } from 'vitest'
+
+objectStoreSuite('datastore (MemoryDatastore)', {
+  create: async () => new DatastoreObjectStore({ datastore: new MemoryDatastore() }),
+  supports: { slashKeys: true, boundedMemory: false },
+})
+
+let dir = ''
+let level: LevelDatastore | undefined
+objectStoreSuite('datastore (LevelDatastore)', {
+  create: async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strata-level-'))
+    level = new LevelDatastore(dir)
+    await level.open()
+    return new DatastoreObjectStore({ datastore: level })
+  },
+  destroy: async () => {
+    await level?.close()
+    await rm(dir, { recursive: true, force: true })
+  },
+  supports: { slashKeys: true, boundedMemory: false },
+})
+
+describe('DatastoreObjectStore specifics', () => {
+  const store = new DatastoreObjectStore({ datastore: new MemoryDatastore(), maxObjectSize: 8 })
+
+  it('refuses keys the datastore would rewrite, so keys never collide', async () => {
+    for (const key of ['a/', 'a/b/', '']) {
+      await expect(store.put(key, 1, utf8('x'))).rejects.toMatchObject({ name: 'InvalidKeyError', key })
+    }
+    await store.put('a//b', 1, utf8('x'))
+    expect(await store.has('a/b')).toBe(false)
+  })
+
+  it('refuses a declared size over maxObjectSize before reading the body', async () => {
+    const never: AsyncIterable<Uint8Array> = {
+      [Symbol.asyncIterator]: () => {
+        throw new Error('body must not be read')
+      },
+    }
+    await expect(store.put('big', 9, never)).rejects.toMatchObject({ name: 'TooLargeError', expected: 8 })
+  })
+})

@@ -1,0 +1,138 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { FlatfsObjectStore, SHARD_ID, shardOf } from '@strata/objectstore/flatfs'
+import { objectStoreSuite, readAll, utf8 } from '@strata/objectstore/testing'
+import { base32 } from 'multiformats/bases/base32'
+import { sha256 } from 'multiformats/hashes/sha2'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+
+const tempDir = () => mkdtemp(join(tmpdir(), 'strata-flatfs-'))
+
+let root = ''
+objectStoreSuite('flatfs', {
+  create: async () => {
+    root = await tempDir()
+    const store = new FlatfsObjectStore({ path: root })
+    await store.open()
+    return store
+  },
+  destroy: async (store) => {
+    await store.close()
+    await rm(root, { recursive: true, force: true })
+  },
+})
+
+objectStoreSuite('flatfs (fsync)', {
+  create: async () => {
+    const store = new FlatfsObjectStore({ path: join(await tempDir(), 'store'), fsync: true })
+    await store.open()
+    return store
+  },
+})
+
+describe('FlatfsObjectStore layout', () => {
+  let dir = ''
+  let store: FlatfsObjectStore
+  beforeEach(async () => {
+    dir = await tempDir()
+    store = new FlatfsObjectStore({ path: dir })
+    await store.open()
+  })
+  afterEach(async () => {
+    await store.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('writes exactly the Piri layout: SHARDING, _README and <shard>/<key>.data', async () => {
+    expect(await readFile(join(dir, 'SHARDING'), 'utf8')).toBe('/repo/flatfs/shard/v1/next-to-last/2\n')
+    const readme = await readFile(join(dir, '_README'), 'utf8')
+    expect(readme).toContain('next-to-last two characters')
+    expect((await stat(join(dir, '_README'))).mode & 0o777).toBe(0o444)
+
+    const digest = await sha256.digest(utf8('hello world'))
+    const key = base32.encode(digest.bytes).slice(1)
+    expect(key).toBe('ciqlstjhxgju2pqiuuxffv62pwv7vree57rxuu4a52iir55m4lx432i')
+    await store.put(key, 11, utf8('hello world'))
+    const path = join(dir, '32', 'ciqlstjhxgju2pqiuuxffv62pwv7vree57rxuu4a52iir55m4lx432i.data')
+    expect(await readFile(path, 'utf8')).toBe('hello world')
+    expect((await readdir(dir)).sort()).toEqual(['.temp', '32', 'SHARDING', '_README'])
+  })
+
+  it('shards by the two characters before the last, padding short keys with _', () => {
+    expect(shardOf('abcd')).toBe('bc')
+    expect(shardOf('abc')).toBe('ab')
+    expect(shardOf('ab')).toBe('_a')
+    expect(shardOf('a')).toBe('__')
+  })
+
+  it('refuses keys outside [0-9a-z+-_=] with InvalidKeyError, so no path can escape the root', async () => {
+    for (const key of ['', 'ABC', '../etc', 'a/b', 'a.b', 'a b', '%2e%2e', 'x'.repeat(251)]) {
+      await expect(store.put(key, 1, utf8('x'))).rejects.toMatchObject({ name: 'InvalidKeyError', key })
+      await expect(store.get(key)).rejects.toMatchObject({ name: 'InvalidKeyError' })
+      await expect(store.has(key)).rejects.toMatchObject({ name: 'InvalidKeyError' })
+      await expect(store.delete(key)).rejects.toMatchObject({ name: 'InvalidKeyError' })
+    }
+    await store.put('x'.repeat(250), 1, utf8('x'))
+  })
+
+  it('leaves nothing in .temp after failed writes', async () => {
+    await expect(store.put('abc', 5, utf8('abc'))).rejects.toMatchObject({ name: 'TooSmallError' })
+    await expect(store.put('abc', 1, utf8('abc'))).rejects.toMatchObject({ name: 'TooLargeError' })
+    expect(await readdir(join(dir, '.temp'))).toEqual([])
+  })
+
+  it('empties .temp at open and keeps stored objects across reopen', async () => {
+    await store.put('kept', 4, utf8('kept'))
+    await store.close()
+    await writeFile(join(dir, '.temp', 'put-interrupted'), 'partial')
+    const reopened = new FlatfsObjectStore({ path: dir })
+    await reopened.open()
+    expect(await readdir(join(dir, '.temp'))).toEqual([])
+    expect(Buffer.from(await readAll((await reopened.get('kept')).body)).toString()).toBe('kept')
+  })
+
+  it('refuses a non-empty directory without SHARDING', async () => {
+    const foreign = await tempDir()
+    await writeFile(join(foreign, 'precious.txt'), 'not ours')
+    await expect(new FlatfsObjectStore({ path: foreign }).open()).rejects.toMatchObject({
+      name: 'FlatfsLayoutError',
+    })
+    expect(await readdir(foreign)).toEqual(['precious.txt'])
+  })
+
+  it('refuses a directory with another shard function', async () => {
+    const other = await tempDir()
+    await writeFile(join(other, 'SHARDING'), '/repo/flatfs/shard/v1/prefix/2\n')
+    await expect(new FlatfsObjectStore({ path: other }).open()).rejects.toMatchObject({
+      name: 'FlatfsLayoutError',
+      message: expect.stringContaining(SHARD_ID),
+    })
+  })
+
+  it('lists only .data files in shard directories whose shard matches', async () => {
+    await store.put('abcd', 1, utf8('x'))
+    await writeFile(join(dir, 'bc', 'notes.txt'), 'ignored')
+    await mkdir(join(dir, 'zz'))
+    await writeFile(join(dir, 'zz', 'abcd.data'), 'misplaced')
+    const keys: string[] = []
+    for await (const key of store.list()) keys.push(key)
+    expect(keys).toEqual(['abcd'])
+  })
+
+  it('refuses use before open()', async () => {
+    const closed = new FlatfsObjectStore({ path: dir })
+    await expect(closed.get('abc')).rejects.toThrow(/not open/)
+  })
+
+  it('releases the file when a read is aborted midway', async () => {
+    const bytes = new Uint8Array(4 * 1024 * 1024).fill(7)
+    await store.put('big', bytes.length, bytes)
+    const controller = new AbortController()
+    const { body } = await store.get('big', { signal: controller.signal })
+    const read = async () => {
+      for await (const _chunk of body) controller.abort()
+    }
+    await expect(read()).rejects.toMatchObject({ name: 'AbortError' })
+  })
+})
