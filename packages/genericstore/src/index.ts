@@ -1,0 +1,5 @@
+export type { Codec, Validator } from './codec.js'
+export { dagCborCodec } from './codecs/dag-cbor.js'
+export { jsonCodec } from './codecs/json.js'
+export * from './errors.js'
+export { type Entry, GenericStore, type GenericStoreOptions, type Store } from './store.js'
