@@ -1,0 +1,265 @@
+import type { IncomingMessage } from 'node:http'
+import type { Client } from 'minio'
+import { assertKey, assertSize, collect } from '../body.js'
+import type { Body, GetOptions, IOOptions, ObjectResult, ObjectStore, PutOptions } from '../contract.js'
+import { type ByteRange, InvalidKeyError, RangeNotSatisfiableError, TooLargeError } from '../errors.js'
+import { resolveRange } from '../range.js'
+import { extentOf, readBody, sizeFrom416 } from './download.js'
+import { codeOf, isNotFound, toStoreError } from './errors.js'
+import { listPage } from './list.js'
+import { inScope, instrumentClient, type RequestScope } from './transport.js'
+import {
+  MAX_OBJECT_SIZE,
+  MAX_PART_SIZE,
+  MIN_PART_SIZE,
+  partSizeFor,
+  putMultipart,
+  putWhole,
+} from './upload.js'
+
+export { RequestTimeoutError } from './transport.js'
+
+const MiB = 1024 * 1024
+
+/** Options for {@link MinioObjectStore}. */
+export interface MinioObjectStoreOptions {
+  /**
+   * A minio v8 `Client` for the S3 endpoint (MinIO, AWS, Ceph RGW, R2), owned by the caller. The
+   * store instruments its HTTP transport once, without I/O, so that the store's requests carry
+   * their timeout and abort signal; requests other code makes through the client are unchanged.
+   * Tip: `retryOptions: { disableRetry: true }` stops minio from retrying 5xx answers itself (and
+   * logging each retry with `console.warn`); the store reports them as `UnavailableError`.
+   */
+  client: Client
+  /** The bucket; `open()` creates it when missing. */
+  bucket: string
+  /**
+   * Bytes per multipart part (default 8 MiB; 5 MiB to 5 GiB, else the constructor throws
+   * `RangeError`). A body of up to `partSize` bytes is counted in full, then sent in one
+   * PutObject; a larger one goes up as a multipart upload holding at most two parts (one
+   * uploading, one filling). So a put holds at most `2 × partSize` of body (16 MiB by default),
+   * whatever the object size, up to `10,000 × partSize` (78 GiB by default); past that the part
+   * size grows (to the MiB) so the object fits S3's 10,000 parts.
+   */
+  partSize?: number
+  /**
+   * The longest the S3 server may stay silent, in milliseconds (default 30,000): while connecting,
+   * sending, awaiting an answer, and between two chunks of a body the caller is waiting for.
+   * Past it the request is destroyed and the call fails with `UnavailableError`. A slow producer
+   * or consumer of a body does not count.
+   */
+  requestTimeoutMs?: number
+  /** Keys per ListObjectsV2 request (default 1000, S3's maximum). */
+  listPageSize?: number
+}
+
+/**
+ * Objects in one S3 bucket through the `minio` client. Writes are atomic: S3 shows an object only
+ * once PutObject / CompleteMultipartUpload succeeds, and that is sent only after the body ended
+ * with exactly the declared bytes (a failed multipart upload is aborted). Reads send
+ * `Range: bytes=s-e` (`bytes=s-` without an end) and stream from the socket; the total size comes
+ * from `Content-Range`, which also reveals an end past the object that S3 clamps silently. Only a
+ * `416` that does not state the size (Ceph RGW's) or a malformed range costs a second request (HEAD).
+ *
+ * Errors: `NoSuchKey` / `NotFound` → `NotFoundError`; `InvalidRange` or a clamped range →
+ * `RangeNotSatisfiableError`; connection errors, timeouts and 5xx → `UnavailableError` (backend
+ * `s3`); the S3 error is the `cause`. Others (e.g. `AccessDenied`) are thrown as minio reports them.
+ * Keys: any string `assertKey` accepts that has a UTF-8 form (else `InvalidKeyError`); objects
+ * over 5 TiB (S3's limit) are refused with `TooLargeError`.
+ */
+export class MinioObjectStore implements ObjectStore {
+  readonly #client: Client
+  readonly #bucket: string
+  readonly #partSize: number
+  readonly #timeoutMs: number
+  readonly #pageSize: number
+  #opened = false
+
+  /** @throws {RangeError | TypeError} for an invalid option or a client that is not a minio v8 Client. */
+  constructor(options: MinioObjectStoreOptions) {
+    this.#client = options.client
+    this.#bucket = options.bucket
+    this.#partSize = options.partSize ?? 8 * MiB
+    this.#timeoutMs = options.requestTimeoutMs ?? 30_000
+    this.#pageSize = options.listPageSize ?? 1000
+    if (
+      !Number.isSafeInteger(this.#partSize) ||
+      this.#partSize < MIN_PART_SIZE ||
+      this.#partSize > MAX_PART_SIZE
+    ) {
+      throw new RangeError(`partSize must be an integer from ${MIN_PART_SIZE} to ${MAX_PART_SIZE}`)
+    }
+    if (!(this.#timeoutMs > 0)) throw new RangeError('requestTimeoutMs must be positive')
+    if (!Number.isInteger(this.#pageSize) || this.#pageSize < 1 || this.#pageSize > 1000) {
+      throw new RangeError('listPageSize must be an integer from 1 to 1000')
+    }
+    instrumentClient(this.#client)
+  }
+
+  /**
+   * Checks the bucket (HEAD) and creates it when missing. A bucket that already exists and is
+   * ours is fine whatever the server answers to its creation (Ceph: 200; MinIO / AWS: 409
+   * `BucketAlreadyOwnedByYou`; a concurrent creator: any error, then the bucket is there).
+   * @throws {UnavailableError} the server cannot be reached; the S3 error when the bucket cannot be created.
+   */
+  async open(): Promise<void> {
+    if (this.#opened) return
+    const exists = () => this.#call(undefined, () => this.#client.bucketExists(this.#bucket))
+    if (!(await exists())) {
+      try {
+        await this.#call(undefined, () => this.#client.makeBucket(this.#bucket, this.#client.region ?? ''))
+      } catch (error) {
+        if (codeOf(error) !== 'BucketAlreadyOwnedByYou' && !(await exists().catch(() => false))) throw error
+      }
+    }
+    this.#opened = true
+  }
+
+  /** Marks the store closed. The client and its sockets belong to the caller. */
+  async close(): Promise<void> {
+    this.#opened = false
+  }
+
+  async put(key: string, size: number, body: Body, options: PutOptions = {}): Promise<void> {
+    this.#check(key)
+    assertSize(size)
+    const { signal } = options
+    signal?.throwIfAborted()
+    if (size > MAX_OBJECT_SIZE) throw new TooLargeError(MAX_OBJECT_SIZE, size)
+    const target = { client: this.#client, bucket: this.#bucket, key, timeoutMs: this.#timeoutMs }
+    if (size > this.#partSize) {
+      await putMultipart(target, size, partSizeFor(size, this.#partSize), body, signal)
+      return
+    }
+    const bytes = await collect(body, size, signal)
+    const scope = this.#scope(signal)
+    try {
+      await putWhole(target, bytes, scope)
+    } catch (error) {
+      throw toStoreError(error, { signal, scope })
+    }
+  }
+
+  async get(key: string, options: GetOptions = {}): Promise<ObjectResult> {
+    this.#check(key)
+    const { range, signal } = options
+    signal?.throwIfAborted()
+    // A malformed range never reaches S3 (it would ignore it); the error needs the size.
+    if (range !== undefined && !wellFormed(range)) {
+      throw new RangeNotSatisfiableError(range, await this.#sizeOf(key, signal))
+    }
+    const scope = this.#scope(signal, true)
+    let response: IncomingMessage
+    try {
+      response = (await inScope(scope, () =>
+        range === undefined || (range.start === 0 && range.end === undefined)
+          ? this.#client.getObject(this.#bucket, key)
+          : this.#client.getPartialObject(this.#bucket, key, range.start, lengthOf(range)),
+      )) as IncomingMessage
+    } catch (error) {
+      if (range !== undefined && codeOf(error) === 'InvalidRange' && !signal?.aborted) {
+        const size = sizeFrom416(scope.response?.headers, error) ?? (await this.#sizeOf(key, signal))
+        throw new RangeNotSatisfiableError(range, size, { cause: error })
+      }
+      throw toStoreError(error, { key, signal, scope })
+    }
+    try {
+      const extent = extentOf(response.statusCode ?? 0, response.headers)
+      const wanted = resolveRange(range, extent.size)
+      const skip = wanted.start - extent.start
+      if (skip < 0 || skip + wanted.length > extent.length) {
+        throw new Error(
+          `S3 answered bytes ${extent.start}+${extent.length} for ${wanted.start}+${wanted.length}`,
+        )
+      }
+      const body = readBody(response, {
+        bodyLength: extent.length,
+        skip,
+        length: wanted.length,
+        timeoutMs: this.#timeoutMs,
+        signal,
+      })
+      return { size: extent.size, body }
+    } catch (error) {
+      response.destroy()
+      throw error
+    }
+  }
+
+  async has(key: string, options: IOOptions = {}): Promise<boolean> {
+    this.#check(key)
+    try {
+      await this.#call(options.signal, () => this.#client.statObject(this.#bucket, key))
+      return true
+    } catch (error) {
+      if (isNotFound(error) && !options.signal?.aborted) return false
+      throw error
+    }
+  }
+
+  async delete(key: string, options: IOOptions = {}): Promise<void> {
+    this.#check(key)
+    await this.#call(options.signal, () => this.#client.removeObject(this.#bucket, key), key)
+  }
+
+  /** Pages through ListObjectsV2 without a delimiter, `listPageSize` keys per request. */
+  async *list(prefix = '', options: IOOptions = {}): AsyncGenerator<string> {
+    this.#assertOpen()
+    const { signal } = options
+    let token: string | undefined
+    do {
+      signal?.throwIfAborted()
+      const scope = this.#scope(signal)
+      const page = await listPage(this.#client, this.#bucket, prefix, token, this.#pageSize, scope).catch(
+        (error: unknown) => {
+          throw toStoreError(error, { signal, scope })
+        },
+      )
+      yield* page.keys
+      token = page.next
+    } while (token !== undefined)
+  }
+
+  /** The total size of the object under `key` (HEAD). */
+  async #sizeOf(key: string, signal: AbortSignal | undefined): Promise<number> {
+    const stat = await this.#call(signal, () => this.#client.statObject(this.#bucket, key), key)
+    return stat.size
+  }
+
+  /** Runs one minio call in a request scope and maps what it throws. */
+  async #call<T>(signal: AbortSignal | undefined, task: () => Promise<T>, key?: string): Promise<T> {
+    signal?.throwIfAborted()
+    const scope = this.#scope(signal)
+    try {
+      return await inScope(scope, task)
+    } catch (error) {
+      throw toStoreError(error, { signal, scope, ...(key === undefined ? {} : { key }) })
+    }
+  }
+
+  #scope(signal: AbortSignal | undefined, streamsBody = false): RequestScope {
+    return { signal, timeoutMs: this.#timeoutMs, streamsBody }
+  }
+
+  #check(key: string): void {
+    this.#assertOpen()
+    assertKey(key)
+    // A lone surrogate has no UTF-8 form: S3 would store U+FFFD, and two keys could collide.
+    if (Buffer.from(key, 'utf8').toString('utf8') !== key) throw new InvalidKeyError(key, 'not valid Unicode')
+  }
+
+  #assertOpen(): void {
+    if (!this.#opened)
+      throw new Error(`MinioObjectStore for bucket ${this.#bucket} is not open: call open() first`)
+  }
+}
+
+function wellFormed(range: ByteRange): boolean {
+  const offset = (value: number) => Number.isSafeInteger(value) && value >= 0
+  return offset(range.start) && (range.end === undefined || (offset(range.end) && range.end >= range.start))
+}
+
+/** The `length` argument of minio's getPartialObject: 0 means "to the end". */
+function lengthOf(range: ByteRange): number {
+  return range.end === undefined ? 0 : range.end - range.start + 1
+}
