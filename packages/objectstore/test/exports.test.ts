@@ -1,11 +1,7 @@
-import { execFile } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
-import { beforeAll, describe, expect, it } from 'vitest'
+import { runAsPlainNode } from '@strata/objectstore/testing'
+import { describe, expect, it } from 'vitest'
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -15,6 +11,7 @@ import { NotFoundError } from '@strata/objectstore'
 import { MemoryObjectStore } from '@strata/objectstore/memory'
 import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
 import { DatastoreObjectStore } from '@strata/objectstore/datastore'
+import { MinioObjectStore } from '@strata/objectstore/minio'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -26,31 +23,19 @@ const { size, body } = await store.get('abc', { range: { start: 1, end: 3 } })
 let text = ''
 for await (const chunk of body) text += Buffer.from(chunk).toString()
 const missing = await store.get('zzz').catch((error) => error instanceof NotFoundError)
-console.log(JSON.stringify({ size, text, missing, classes: [MemoryObjectStore, DatastoreObjectStore].map((c) => c.name) }))
+console.log(JSON.stringify({ size, text, missing, classes: [MemoryObjectStore, DatastoreObjectStore, MinioObjectStore].map((c) => c.name) }))
 console.log(import.meta.resolve('@strata/objectstore/testing'))
 `
 
 describe('package exports', () => {
-  let dir = ''
-  beforeAll(async () => {
-    if (!existsSync(join(packageDir, 'dist', 'index.js'))) {
-      throw new Error('dist/ is missing: run `pnpm build` (turbo runs it before `test`)')
-    }
-    dir = await mkdtemp(join(tmpdir(), 'strata-consumer-'))
-    await mkdir(join(dir, 'node_modules', '@strata'), { recursive: true })
-    await symlink(packageDir, join(dir, 'node_modules', '@strata', 'objectstore'), 'dir')
-    await writeFile(join(dir, 'package.json'), JSON.stringify({ type: 'module' }))
-    await writeFile(join(dir, 'main.js'), script)
-  })
-
   it('are importable from a plain Node ESM script', async () => {
-    const { stdout } = await promisify(execFile)(process.execPath, ['main.js'], { cwd: dir })
+    const stdout = await runAsPlainNode({ name: '@strata/objectstore', packageDir, script })
     const [result, testing] = stdout.trim().split('\n')
     expect(JSON.parse(result ?? '')).toEqual({
       size: 5,
       text: 'ell',
       missing: true,
-      classes: ['MemoryObjectStore', 'DatastoreObjectStore'],
+      classes: ['MemoryObjectStore', 'DatastoreObjectStore', 'MinioObjectStore'],
     })
     expect(testing).toMatch(/objectstore\/dist\/testing\/index\.js$/)
   })

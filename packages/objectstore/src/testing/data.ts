@@ -19,11 +19,15 @@ export async function* chunked(bytes: Uint8Array, size: number): AsyncGenerator<
   }
 }
 
+/** Bytes between two `gc()` calls of {@link patternStream} and {@link sha256Of}. */
+const GC_EVERY = 4 * 1024 * 1024
+
 /**
  * A deterministic stream of `total` bytes in fresh chunks of `chunkSize`: every chunk is a copy of
  * one random template with its index stamped in, so no two chunks are equal and the stream is
- * never held whole. Calls `gc()` every 16 MiB when the process runs with `--expose-gc`, so
- * memory measurements see live memory rather than garbage.
+ * never held whole. Calls `gc()` every 4 MiB when the process runs with `--expose-gc`, so
+ * memory measurements see live memory rather than garbage (socket reads and copies leave up to
+ * twice the bytes in flight as garbage between two collections).
  */
 export function patternStream(
   total: number,
@@ -42,9 +46,15 @@ export function patternStream(
   const lengthOf = (index: number) => Math.min(chunkSize, total - index * chunkSize)
   return {
     async *stream() {
+      let sinceGc = 0
       for (let index = 0; index < count; index++) {
-        if (index % 16 === 15) maybeGc()
-        yield chunkAt(index, lengthOf(index))
+        const length = lengthOf(index)
+        sinceGc += length
+        if (sinceGc >= GC_EVERY) {
+          maybeGc()
+          sinceGc = 0
+        }
+        yield chunkAt(index, length)
       }
     },
     sha256() {
@@ -55,14 +65,14 @@ export function patternStream(
   }
 }
 
-/** sha2-256 (hex) of a streamed body, consumed chunk by chunk. */
+/** sha2-256 (hex) of a streamed body, consumed chunk by chunk; calls `gc()` every 4 MiB as {@link patternStream} does. */
 export async function sha256Of(body: AsyncIterable<Uint8Array>): Promise<{ hex: string; bytes: number }> {
   const hash = createHash('sha256')
   let bytes = 0
   for await (const chunk of body) {
     hash.update(chunk)
     bytes += chunk.byteLength
-    if (bytes % (16 * 1024 * 1024) < chunk.byteLength) maybeGc()
+    if (bytes % GC_EVERY < chunk.byteLength) maybeGc()
   }
   return { hex: hash.digest('hex'), bytes }
 }
