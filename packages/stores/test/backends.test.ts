@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { DatastoreObjectStore } from '@strata/objectstore/datastore'
+import { MemoryObjectStore } from '@strata/objectstore/memory'
+import { AllocationStore } from '@strata/stores/allocation'
+import { ReceiptStore } from '@strata/stores/receipt'
+import { MemoryDatastore } from 'datastore-core'
+import { LevelDatastore } from 'datastore-level'
+import { base58btc } from 'multiformats/bases/base58'
+import { describe, expect, it } from 'vitest'
+import { principals, randomCid, randomDigest, receipt } from './fixtures.js'
+import { storesSuite } from './suite/index.js'
+
+storesSuite('memory', { create: async () => new MemoryObjectStore() })
+
+let dir = ''
+let level: LevelDatastore | undefined
+storesSuite('LevelDB (DatastoreObjectStore over LevelDatastore)', {
+  create: async () => {
+    dir = await mkdtemp(join(tmpdir(), 'strata-stores-'))
+    level = new LevelDatastore(dir)
+    await level.open()
+    return new DatastoreObjectStore({ datastore: level })
+  },
+  destroy: async () => {
+    await level?.close()
+    await rm(dir, { recursive: true, force: true })
+  },
+})
+
+describe("Piri's datastore (LevelDB) layout", () => {
+  it('stores allocations at /{digest}/{did} and receipts at /receipts/{cid} + /ranLinkIndex/{ran}', async () => {
+    const datastore = new MemoryDatastore()
+    const backend = new DatastoreObjectStore({ datastore })
+    const digest = await randomDigest()
+    const { space } = await principals()
+    await new AllocationStore({ backend }).put({
+      space: space.did(),
+      blob: { digest, size: 1 },
+      expires: 1,
+      cause: await randomCid(),
+    })
+    const issued = await receipt()
+    await new ReceiptStore({ backend }).put(issued)
+    const keys: string[] = []
+    for await (const key of datastore.queryKeys({})) keys.push(key.toString())
+    expect(keys.sort()).toEqual(
+      [
+        `/${base58btc.encode(digest.bytes)}/${space.did()}`,
+        `/ranLinkIndex/${issued.ran.link()}`,
+        `/receipts/${issued.link()}`,
+      ].sort(),
+    )
+  })
+})
