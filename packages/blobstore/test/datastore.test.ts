@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { Blobstore, PlainKeyEncoder } from '@strata/blobstore'
 import { blobStoreSuite } from '@strata/blobstore/testing'
 import { DatastoreObjectStore } from '@strata/objectstore/datastore'
+import { type TempLevelObjectStore, tempLevelObjectStore } from '@strata/objectstore/testing'
 import { MemoryDatastore } from 'datastore-core'
-import { LevelDatastore } from 'datastore-level'
 
 blobStoreSuite('datastore (MemoryDatastore, Plain keys)', {
   create: async () =>
@@ -16,21 +13,12 @@ blobStoreSuite('datastore (MemoryDatastore, Plain keys)', {
   supports: { boundedMemory: false },
 })
 
-let dir = ''
-let level: LevelDatastore | undefined
+let level: TempLevelObjectStore
 blobStoreSuite('datastore (LevelDatastore, Plain keys)', {
   create: async () => {
-    dir = await mkdtemp(join(tmpdir(), 'strata-blobs-level-'))
-    level = new LevelDatastore(dir)
-    await level.open()
-    return new Blobstore({
-      backend: new DatastoreObjectStore({ datastore: level }),
-      keyEncoder: new PlainKeyEncoder(),
-    })
+    level = await tempLevelObjectStore('blobstore')
+    return new Blobstore({ backend: level.store, keyEncoder: new PlainKeyEncoder() })
   },
-  destroy: async () => {
-    await level?.close()
-    await rm(dir, { recursive: true, force: true })
-  },
+  destroy: () => level.destroy(),
   supports: { boundedMemory: false },
 })

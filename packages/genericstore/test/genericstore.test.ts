@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { GenericStore, jsonCodec } from '@strata/genericstore'
 import { genericStoreSuite } from '@strata/genericstore/testing'
 import { DatastoreObjectStore } from '@strata/objectstore/datastore'
 import { MemoryObjectStore } from '@strata/objectstore/memory'
+import { type TempLevelObjectStore, tempLevelObjectStore } from '@strata/objectstore/testing'
 import { MemoryDatastore } from 'datastore-core'
-import { LevelDatastore } from 'datastore-level'
 import { describe, expect, it } from 'vitest'
 
 genericStoreSuite('memory', { createBackend: async () => new MemoryObjectStore() })
@@ -15,19 +12,13 @@ genericStoreSuite('datastore (MemoryDatastore)', {
   createBackend: async () => new DatastoreObjectStore({ datastore: new MemoryDatastore() }),
 })
 
-let dir = ''
-let level: LevelDatastore | undefined
+let level: TempLevelObjectStore
 genericStoreSuite('datastore (LevelDatastore)', {
   createBackend: async () => {
-    dir = await mkdtemp(join(tmpdir(), 'strata-generic-'))
-    level = new LevelDatastore(dir)
-    await level.open()
-    return new DatastoreObjectStore({ datastore: level })
+    level = await tempLevelObjectStore('genericstore')
+    return level.store
   },
-  destroy: async () => {
-    await level?.close()
-    await rm(dir, { recursive: true, force: true })
-  },
+  destroy: () => level.destroy(),
 })
 
 describe('GenericStore options', () => {

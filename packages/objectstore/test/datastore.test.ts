@@ -1,10 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { DatastoreObjectStore } from '@strata/objectstore/datastore'
-import { objectStoreSuite, utf8 } from '@strata/objectstore/testing'
+import {
+  objectStoreSuite,
+  type TempLevelObjectStore,
+  tempLevelObjectStore,
+  utf8,
+} from '@strata/objectstore/testing'
 import { MemoryDatastore } from 'datastore-core'
-import { LevelDatastore } from 'datastore-level'
 import { describe, expect, it } from 'vitest'
 
 objectStoreSuite('datastore (MemoryDatastore)', {
@@ -12,19 +13,13 @@ objectStoreSuite('datastore (MemoryDatastore)', {
   supports: { slashKeys: true, boundedMemory: false },
 })
 
-let dir = ''
-let level: LevelDatastore | undefined
+let level: TempLevelObjectStore
 objectStoreSuite('datastore (LevelDatastore)', {
   create: async () => {
-    dir = await mkdtemp(join(tmpdir(), 'strata-level-'))
-    level = new LevelDatastore(dir)
-    await level.open()
-    return new DatastoreObjectStore({ datastore: level })
+    level = await tempLevelObjectStore('objectstore')
+    return level.store
   },
-  destroy: async () => {
-    await level?.close()
-    await rm(dir, { recursive: true, force: true })
-  },
+  destroy: () => level.destroy(),
   supports: { slashKeys: true, boundedMemory: false },
 })
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DatastoreObjectStore } from '@strata/objectstore/datastore'
 import { MemoryObjectStore } from '@strata/objectstore/memory'
+import { type TempLevelObjectStore, tempLevelObjectStore } from '@strata/objectstore/testing'
 import { AllocationStore } from '@strata/stores/allocation'
 import { ReceiptStore } from '@strata/stores/receipt'
 import { MemoryDatastore } from 'datastore-core'
@@ -14,19 +15,13 @@ import { storesSuite } from './suite/index.js'
 
 storesSuite('memory', { create: async () => new MemoryObjectStore() })
 
-let dir = ''
-let level: LevelDatastore | undefined
+let level: TempLevelObjectStore
 storesSuite('LevelDB (DatastoreObjectStore over LevelDatastore)', {
   create: async () => {
-    dir = await mkdtemp(join(tmpdir(), 'strata-stores-'))
-    level = new LevelDatastore(dir)
-    await level.open()
-    return new DatastoreObjectStore({ datastore: level })
+    level = await tempLevelObjectStore('stores')
+    return level.store
   },
-  destroy: async () => {
-    await level?.close()
-    await rm(dir, { recursive: true, force: true })
-  },
+  destroy: () => level.destroy(),
 })
 
 describe("Piri's datastore (LevelDB) layout", () => {

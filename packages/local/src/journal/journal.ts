@@ -2,10 +2,15 @@ import { createHash, type Hash } from 'node:crypto'
 import { type FileHandle, mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { addAbortSignal } from 'node:stream'
-import { InsufficientStorageError, type IOOptions, NotFoundError } from '@strata/objectstore'
+import {
+  InsufficientStorageError,
+  type IOOptions,
+  isErrno,
+  NotFoundError,
+  syncPath,
+} from '@strata/objectstore'
 import type { UnknownLink } from 'multiformats'
 import { CID } from 'multiformats/cid'
-import { isErrno, syncPath } from '../fs-util.js'
 import { encodeEntry, type JournalReceipt } from './entry.js'
 import { batchFileName, carCid, encodeSection, isBatchCid, parseBatchFileName, WIP_FILE } from './format.js'
 import {

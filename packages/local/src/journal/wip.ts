@@ -1,7 +1,7 @@
 import type { Hash } from 'node:crypto'
 import { type FileHandle, open } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { isErrno, syncPath } from '../fs-util.js'
+import { isErrno, syncPath } from '@strata/objectstore'
 import { CAR_HEADER } from './format.js'
 import { scanWip } from './scan.js'
 

@@ -5,6 +5,7 @@ import type { ByteRange } from '../errors.js'
 import { chunked, patternStream, peakMemoryGrowth, randomKey, readAll, sha256Of, utf8 } from './data.js'
 
 export * from './data.js'
+export * from './level.js'
 export * from './plain-node.js'
 export * from './s3.js'
 
