@@ -1,0 +1,162 @@
+/**
+ * The one zod schema of strata's server configuration and its inferred {@link Config} type.
+ *
+ * Every leaf carries its own human message (`expected an integer from 0 to 65535`, `expected a URL`,
+ * `expected one of memory, filesystem, s3`), used for every way a value can be wrong, so a bad key
+ * always yields exactly one line. Objects are strict: unknown keys are errors.
+ * @packageDocumentation
+ */
+import { z } from 'zod'
+
+/** The storage backends `storage.backend` accepts. */
+export const STORAGE_BACKENDS = ['memory', 'filesystem', 's3'] as const
+
+/** A storage backend name. */
+export type StorageBackend = (typeof STORAGE_BACKENDS)[number]
+
+/** The log levels `log.level` accepts (pino's). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/** Piri's default per-blob size limit: 4,261,412,864 bytes (127 × 32 MiB). */
+export const DEFAULT_MAX_BLOB_SIZE = 4_261_412_864
+
+/** The S3 bucket suffixes, one bucket per store: `{bucketPrefix}{suffix}`. */
+export const BUCKET_SUFFIXES = [
+  'blobs',
+  'allocations',
+  'acceptances',
+  'claims',
+  'receipts',
+  'consolidations',
+] as const
+
+const LONGEST_SUFFIX = Math.max(...BUCKET_SUFFIXES.map((suffix) => suffix.length))
+
+/** The longest `storage.s3.bucketPrefix`, so every bucket name stays within S3's 63 characters. */
+export const MAX_BUCKET_PREFIX_LENGTH = 63 - LONGEST_SUFFIX
+
+const oneOf = (values: readonly string[]) => `expected one of ${values.join(', ')}`
+
+/** An integer leaf from `min` to `max` (inclusive), with one message for every kind of failure. */
+function integer(min: number, max: number) {
+  const error = `expected an integer from ${min} to ${max}`
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error })
+}
+
+function text(what = 'a non-empty string') {
+  const error = `expected ${what}`
+  return z.string({ error }).min(1, { error })
+}
+
+function flag() {
+  return z.boolean({ error: 'expected true or false' })
+}
+
+/** An http(s) URL with nothing after the host and port (S3 clients take no path prefix). */
+function baseUrl(allowPath: boolean) {
+  const error = 'expected a URL'
+  const url = z.url({ protocol: /^https?$/, error })
+  if (allowPath) return url
+  return url.refine((value) => /^[a-z]+:\/\/[^/?#]+\/?$/i.test(value), {
+    error: 'expected a URL without a path, query or fragment (e.g. http://127.0.0.1:9000)',
+  })
+}
+
+const serverSchema = z.strictObject({
+  /** Interface to listen on. */
+  host: text('a host name or IP address').default('127.0.0.1'),
+  /** TCP port; 0 picks a free one. */
+  port: integer(0, 65_535).default(3000),
+  /** Public base URL used in presigned URLs and `Location` headers (default: from host and port). */
+  publicUrl: baseUrl(true).optional(),
+  /** Largest blob accepted, in bytes. */
+  maxBlobSize: integer(1, Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_BLOB_SIZE),
+  /** Lifetime of the presigned upload URLs handed out, in seconds (SigV4 allows up to 7 days). */
+  presignExpiresIn: integer(1, 604_800).default(900),
+  /**
+   * Bearer token for the mutating routes (POST/DELETE). Absent: the container generates one at
+   * first start and keeps it in `<dataDir>/auth-token` (memory backend: per process, logged).
+   */
+  authToken: text('a token of at least 16 characters')
+    .min(16, { error: 'expected a token of at least 16 characters' })
+    .optional(),
+})
+
+const logSchema = z.strictObject({
+  level: z.enum(LOG_LEVELS, { error: oneOf(LOG_LEVELS) }).default('info'),
+})
+
+const bucketPrefixError = `expected lowercase letters, digits, '-' or '.', starting with a letter or digit, at most ${MAX_BUCKET_PREFIX_LENGTH} characters`
+
+const s3Schema = z.strictObject({
+  /** The S3 endpoint, e.g. `http://127.0.0.1:9000` or `https://s3.us-east-1.amazonaws.com`. */
+  endpoint: baseUrl(false).optional(),
+  region: text().default('us-east-1'),
+  accessKey: text().optional(),
+  secretKey: text().optional(),
+  /** Prepended to each store's bucket name: `{bucketPrefix}blobs`, `{bucketPrefix}allocations`, … */
+  bucketPrefix: z
+    .string({ error: bucketPrefixError })
+    .regex(/^[a-z0-9][a-z0-9.-]*$/, { error: bucketPrefixError })
+    .max(MAX_BUCKET_PREFIX_LENGTH, { error: bucketPrefixError })
+    .default('strata-'),
+  /** Path-style requests (`http://host/bucket/key`), as MinIO and Ceph expect. */
+  pathStyle: flag().default(true),
+  /** The longest the S3 server may stay silent during a request, in milliseconds. */
+  requestTimeoutMs: integer(1, 3_600_000).default(30_000),
+})
+
+const storageSchema = z.strictObject({
+  backend: z.enum(STORAGE_BACKENDS, { error: oneOf(STORAGE_BACKENDS) }).default('filesystem'),
+  /** Root of the on-disk stores; relative paths are resolved against the working directory. */
+  dataDir: text('a directory path').default('./data'),
+  /** fsync flatfs writes and journal appends (slower; survives power loss). */
+  fsync: flag().default(false),
+  s3: s3Schema.prefault({}),
+})
+
+const journalSchema = z.strictObject({
+  /** Rotate the retrieval journal's batch once it holds this many bytes (default 100 MiB). */
+  maxBatchSize: integer(1, Number.MAX_SAFE_INTEGER).default(100 * 1024 * 1024),
+  /** Also rotate every this many milliseconds (default 12 h; 0 = off). */
+  rotateInterval: integer(0, 2 ** 31 - 1).default(12 * 60 * 60 * 1000),
+})
+
+/** The keys `storage.s3` must set when `storage.backend` is `s3`. */
+export const REQUIRED_S3_KEYS = ['endpoint', 'accessKey', 'secretKey'] as const
+
+/**
+ * The configuration schema. Parse with `configSchema.safeParse(input)`: missing keys take their
+ * defaults; `storage.s3.endpoint`, `accessKey` and `secretKey` are required only when
+ * `storage.backend` is `s3` (one issue per missing key).
+ */
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.prefault({}),
+    log: logSchema.prefault({}),
+    storage: storageSchema.prefault({}),
+    journal: journalSchema.prefault({}),
+  })
+  .superRefine((config, ctx) => {
+    if (config.storage.backend !== 's3') return
+    for (const key of REQUIRED_S3_KEYS) {
+      if (config.storage.s3[key] === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['storage', 's3', key],
+          message: 'required when storage.backend is s3',
+        })
+      }
+    }
+  })
+
+/** The validated configuration, defaults filled in (what `loadConfig` answers). */
+export type Config = z.output<typeof configSchema>
+
+/** What a config file or `configSchema.parse` accepts: every key optional. */
+export type ConfigInput = z.input<typeof configSchema>
+
+/** The S3 settings once validated for `backend: 's3'`: the required keys are present. */
+export type S3Config = Config['storage']['s3'] & {
+  [K in (typeof REQUIRED_S3_KEYS)[number]]-?: string
+}

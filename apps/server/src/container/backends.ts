@@ -1,0 +1,230 @@
+/**
+ * The storage backends per `storage.backend` (design brief, section 7). The only module, with its
+ * siblings in `container/`, that imports backend classes.
+ * @packageDocumentation
+ */
+import { randomUUID } from 'node:crypto'
+import { mkdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Base32KeyEncoder, FlatfsKeyEncoder, type KeyEncoder, PlainKeyEncoder } from '@strata/blobstore'
+import { type KeyStore, LevelKeyStore, MemoryKeyStore } from '@strata/local/keystore'
+import type { ObjectStore } from '@strata/objectstore'
+import { DatastoreObjectStore } from '@strata/objectstore/datastore'
+import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
+import { MemoryObjectStore } from '@strata/objectstore/memory'
+import { MinioObjectStore } from '@strata/objectstore/minio'
+import { LevelDatastore } from 'datastore-level'
+import { Client } from 'minio'
+import type { Config, S3Config, StorageBackend } from '../config/schema.js'
+import { DeferredObjectStore } from './deferred.js'
+import type { Resource } from './lifecycle.js'
+
+/** The object stores of a node, one per store. */
+export const STORE_NAMES = [
+  'blobs',
+  'allocations',
+  'acceptances',
+  'claims',
+  'receipts',
+  'consolidations',
+] as const
+
+/** A store name: also the S3 bucket suffix. */
+export type StoreName = (typeof STORE_NAMES)[number]
+
+/** The record stores' LevelDB directories under `<dataDir>` (Piri's names; blobs are in `blobs/`). */
+export const LEVEL_DIRS = {
+  allocations: 'allocation',
+  acceptances: 'acceptance',
+  claims: 'claim',
+  receipts: 'receipt',
+  consolidations: 'consolidation',
+} as const satisfies Record<Exclude<StoreName, 'blobs'>, string>
+
+/** Directories under `<dataDir>` of the flatfs blobs, the keystore and the journal. */
+export const LOCAL_DIRS = { blobs: 'blobs', wallet: 'wallet', journal: 'journal' } as const
+
+/** The object stores and local stores of one backend, not yet opened. */
+export interface BackendSet {
+  kind: StorageBackend
+  /** One object store per store name. */
+  stores: Record<StoreName, ObjectStore>
+  /** How blob digests become keys of `stores.blobs`. */
+  blobKeyEncoder: KeyEncoder
+  /** `keySuffix` of the DAG-CBOR record stores (`.cbor` on S3, as in Piri). */
+  recordKeySuffix: string
+  keystore: KeyStore
+  /** The retrieval journal's directory. */
+  journalPath: string
+  /** Where each store lives (bucket or directory), for logs and readiness reports. */
+  locations: Record<StoreName | 'keystore' | 'journal', string>
+  /** What to open at start, in order (the journal excluded); closed in reverse. */
+  resources: Resource[]
+}
+
+/** A record with one entry per store. */
+function byStore<T>(make: (name: StoreName) => T): Record<StoreName, T> {
+  const out: Partial<Record<StoreName, T>> = {}
+  for (const name of STORE_NAMES) out[name] = make(name)
+  return out as Record<StoreName, T>
+}
+
+const storeResource = (name: string, store: { open(): Promise<void>; close(): Promise<void> }): Resource => ({
+  name,
+  open: () => store.open(),
+  close: () => store.close(),
+})
+
+const dataDirResource = (dataDir: string): Resource => ({
+  name: `data directory ${dataDir}`,
+  open: async () => {
+    await mkdir(dataDir, { recursive: true })
+  },
+  close: async () => {},
+})
+
+/**
+ * Everything in memory; the journal (which needs files) goes to a fresh directory under the OS
+ * temp dir, removed at stop. `storage.dataDir` is not touched.
+ */
+function memoryBackend(): BackendSet {
+  const stores = byStore<ObjectStore>(() => new MemoryObjectStore())
+  const journalPath = join(tmpdir(), `strata-journal-${randomUUID()}`)
+  const keystore = new MemoryKeyStore()
+  return {
+    kind: 'memory',
+    stores,
+    blobKeyEncoder: new PlainKeyEncoder(),
+    recordKeySuffix: '',
+    keystore,
+    journalPath,
+    locations: {
+      ...byStore(() => 'memory'),
+      keystore: 'memory',
+      journal: journalPath,
+    },
+    resources: [
+      // Closed after the journal: removes its temporary directory.
+      {
+        name: `journal temp dir ${journalPath}`,
+        open: async () => {},
+        close: () => rm(journalPath, { recursive: true, force: true }),
+      },
+      ...STORE_NAMES.map((name) => storeResource(`${name} (memory)`, stores[name])),
+      storeResource('keystore (memory)', keystore),
+    ],
+  }
+}
+
+/** flatfs blobs at `<dataDir>/blobs`, LevelDB records at `<dataDir>/{allocation,…}`. */
+function filesystemBackend(config: Config): BackendSet {
+  const { dataDir, fsync } = config.storage
+  const blobsPath = join(dataDir, LOCAL_DIRS.blobs)
+  const blobs = new FlatfsObjectStore({ path: blobsPath, fsync })
+  const resources: Resource[] = [
+    dataDirResource(dataDir),
+    storeResource(`blobs (flatfs ${blobsPath})`, blobs),
+  ]
+  const locations = byStore((name) => (name === 'blobs' ? blobsPath : join(dataDir, LEVEL_DIRS[name])))
+  const stores = byStore<ObjectStore>((name) => {
+    if (name === 'blobs') return blobs
+    const path = locations[name]
+    const store = new DeferredObjectStore(`${name} (leveldb ${path})`, async () => {
+      const datastore = new LevelDatastore(path)
+      await datastore.open()
+      return { store: new DatastoreObjectStore({ datastore }), close: () => datastore.close() }
+    })
+    resources.push(storeResource(`${name} (leveldb ${path})`, store))
+    return store
+  })
+  return {
+    kind: 'filesystem',
+    stores,
+    blobKeyEncoder: new Base32KeyEncoder(),
+    recordKeySuffix: '',
+    ...localStores(config, resources, locations),
+  }
+}
+
+/** The keystore and journal on local disk, under `<dataDir>` (filesystem and s3 backends). */
+function localStores(
+  config: Config,
+  resources: Resource[],
+  locations: Record<StoreName, string>,
+): Pick<BackendSet, 'keystore' | 'journalPath' | 'locations' | 'resources'> {
+  const walletPath = join(config.storage.dataDir, LOCAL_DIRS.wallet)
+  const journalPath = join(config.storage.dataDir, LOCAL_DIRS.journal)
+  const keystore = new LevelKeyStore({ path: walletPath })
+  return {
+    keystore,
+    journalPath,
+    locations: { ...locations, keystore: walletPath, journal: journalPath },
+    resources: [...resources, storeResource(`keystore (leveldb ${walletPath})`, keystore)],
+  }
+}
+
+/**
+ * A minio `Client` for the configured endpoint. Retries are off (minio would log them with
+ * `console.warn`); failures surface as `UnavailableError`.
+ */
+export function s3Client(s3: S3Config): Client {
+  const url = new URL(s3.endpoint)
+  const useSSL = url.protocol === 'https:'
+  return new Client({
+    endPoint: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: url.port ? Number(url.port) : useSSL ? 443 : 80,
+    useSSL,
+    pathStyle: s3.pathStyle,
+    region: s3.region,
+    accessKey: s3.accessKey,
+    secretKey: s3.secretKey,
+    retryOptions: { disableRetry: true },
+  })
+}
+
+/**
+ * `storage.s3` as validated for the s3 backend.
+ * @throws {Error} when a required key is missing (the schema prevents it).
+ */
+export function s3Settings(config: Config): S3Config {
+  const { s3 } = config.storage
+  const { endpoint, accessKey, secretKey } = s3
+  if (endpoint === undefined || accessKey === undefined || secretKey === undefined) {
+    throw new Error('storage.s3.endpoint, accessKey and secretKey are required for the s3 backend')
+  }
+  return { ...s3, endpoint, accessKey, secretKey }
+}
+
+/** One bucket per store, `{bucketPrefix}{store}`; keystore and journal under `<dataDir>`. */
+function s3Backend(config: Config): BackendSet {
+  const s3 = s3Settings(config)
+  const client = s3Client(s3)
+  const resources: Resource[] = [dataDirResource(config.storage.dataDir)]
+  const locations = byStore((name) => `s3://${s3.bucketPrefix}${name}`)
+  const stores = byStore<ObjectStore>((name) => {
+    const bucket = `${s3.bucketPrefix}${name}`
+    const store = new MinioObjectStore({ client, bucket, requestTimeoutMs: s3.requestTimeoutMs })
+    resources.push(storeResource(`${name} (s3 bucket ${bucket})`, store))
+    return store
+  })
+  return {
+    kind: 's3',
+    stores,
+    blobKeyEncoder: new FlatfsKeyEncoder(),
+    recordKeySuffix: '.cbor',
+    ...localStores(config, resources, locations),
+  }
+}
+
+/** Builds (without I/O) the stores of `config.storage.backend`. */
+export function createBackend(config: Config): BackendSet {
+  switch (config.storage.backend) {
+    case 'memory':
+      return memoryBackend()
+    case 'filesystem':
+      return filesystemBackend(config)
+    case 's3':
+      return s3Backend(config)
+  }
+}

@@ -1,0 +1,188 @@
+import { Blobstore } from '@strata/blobstore'
+import { RetrievalJournal } from '@strata/local/journal'
+import type { KeyStore } from '@strata/local/keystore'
+import { AcceptanceStore, type Acceptances } from '@strata/stores/acceptance'
+import { AllocationStore, type Allocations } from '@strata/stores/allocation'
+import { ConsolidationStore, type Consolidations } from '@strata/stores/consolidation'
+import { DelegationStore, type Delegations } from '@strata/stores/delegation'
+import { ReceiptStore, type Receipts } from '@strata/stores/receipt'
+import {
+  type AwilixContainer,
+  asFunction,
+  asValue,
+  createContainer as createAwilixContainer,
+  InjectionMode,
+  Lifetime,
+} from 'awilix'
+import { type Logger, pino } from 'pino'
+import type { Config, StorageBackend } from '../config/schema.js'
+import { type AuthTokenSource, generateAuthToken, persistentAuthToken } from './auth-token.js'
+import { type BackendSet, createBackend, STORE_NAMES } from './backends.js'
+import { Lifecycle, type Resource } from './lifecycle.js'
+import {
+  createReadiness,
+  type Probe,
+  READINESS_PROBE_KEY,
+  type Readiness,
+  writableDirProbe,
+} from './readiness.js'
+
+/** What the container holds, resolved by name (`container.cradle.blobs`, or injected, PROXY mode). */
+export interface Cradle {
+  /** The validated configuration. */
+  config: Config
+  /** The pino logger (the one passed in, or `pino({ level: config.log.level, name: 'strata' })`). */
+  logger: Logger
+  /** The blob store over the selected backend. */
+  blobs: Blobstore
+  allocations: Allocations
+  acceptances: Acceptances
+  /** Delegations (Piri's claim store). */
+  claims: Delegations
+  receipts: Receipts
+  consolidations: Consolidations
+  /** Named private keys, always local (LevelDB at `<dataDir>/wallet`; memory in memory mode). */
+  keystore: KeyStore
+  /** The retrieval journal, always local. */
+  journal: RetrievalJournal
+  /** Probes every store, bounded in time; for `/readyz`. Never throws. */
+  readiness: Readiness
+  /**
+   * The bearer token of the mutating routes. Resolving it before `start()` throws: when
+   * `server.authToken` is unset it is read from (or generated into) `<dataDir>/auth-token` at start.
+   */
+  authToken: string
+}
+
+/** Options for {@link createContainer}. */
+export interface CreateContainerOptions {
+  /** Logger to use (default: a new pino logger at `config.log.level`). */
+  logger?: Logger
+}
+
+/** The server's DI container and its lifecycle. */
+export interface StrataContainer {
+  /** The awilix container (PROXY injection mode): register HTTP handlers against it. */
+  container: AwilixContainer<Cradle>
+  /** Shorthand for `container.cradle`. */
+  cradle: Cradle
+  /** The backend in use (only for logs: nothing else should branch on it). */
+  backend: StorageBackend
+  /** Where each store lives (directory, `s3://bucket` or `memory`). */
+  locations: Readonly<Record<string, string>>
+  /**
+   * Opens everything in order: data dir, object stores (creating buckets on S3), LevelDB
+   * datastores, keystore, journal, auth token. Idempotent. On failure, closes what was opened.
+   * @throws {StartupError} naming the resource that failed (its error as `cause`).
+   */
+  start(): Promise<void>
+  /**
+   * Closes everything in reverse order, continuing past failures; then start() may be called again.
+   * @throws {ShutdownError} (an `AggregateError`) listing every close that failed.
+   */
+  stop(): Promise<void>
+}
+
+/** The retrieval journal of the backend's local directory; it logs rotations and background errors. */
+function journalOf(config: Config, backend: BackendSet, logger: Logger): RetrievalJournal {
+  return new RetrievalJournal({
+    path: backend.journalPath,
+    maxBatchSize: config.journal.maxBatchSize,
+    rotateInterval: config.journal.rotateInterval,
+    fsync: config.storage.fsync,
+    onRotate: (batch, cause) => logger.info({ batch: batch.toString(), cause }, 'retrieval journal rotated'),
+    onError: (error) => logger.warn({ err: error }, 'retrieval journal background error'),
+  })
+}
+
+/**
+ * Builds the container for `config.storage.backend` without any I/O: every store is constructed,
+ * nothing is opened until {@link StrataContainer.start}. This is the only module (with
+ * `./backends.ts`) that knows which backend classes exist.
+ *
+ * Injection mode is PROXY: a factory registered later receives the cradle and destructures what
+ * it needs (`asFunction(({ blobs, allocations }) => …)`), which survives minification, unlike
+ * CLASSIC's parameter-name parsing. Everything registered here is a singleton value, except
+ * `authToken` (resolved at each access, so it is available only once started).
+ * @throws {Error} only for an invalid `config` that bypassed `loadConfig` (e.g. s3 without keys).
+ */
+export function createContainer(config: Config, options: CreateContainerOptions = {}): StrataContainer {
+  const logger = options.logger ?? pino({ level: config.log.level, name: 'strata' })
+  const backend = createBackend(config)
+  const { stores } = backend
+  const suffix = backend.recordKeySuffix === '' ? {} : { keySuffix: backend.recordKeySuffix }
+  const journal = journalOf(config, backend, logger)
+
+  let token: { value: string; source: AuthTokenSource } | undefined
+  const authResource: Resource = {
+    name: 'auth token',
+    open: async () => {
+      if (config.server.authToken !== undefined) {
+        token = { value: config.server.authToken, source: 'config' }
+      } else if (backend.kind === 'memory') {
+        token = { value: generateAuthToken(), source: 'ephemeral' }
+        logger.warn(
+          { authToken: token.value },
+          'server.authToken unset: using an ephemeral token for this process',
+        )
+      } else {
+        const found = await persistentAuthToken(config.storage.dataDir)
+        token = { value: found.token, source: found.source }
+        logger.info({ path: found.path, source: found.source }, 'auth token loaded (server.authToken unset)')
+      }
+    },
+    close: async () => {
+      token = undefined
+    },
+  }
+  const journalResource: Resource = {
+    name: `journal ${backend.journalPath}`,
+    open: () => journal.open(),
+    close: () => journal.close(),
+  }
+  const lifecycle = new Lifecycle([...backend.resources, journalResource, authResource], logger)
+
+  const probes: Record<string, Probe> = {}
+  for (const name of STORE_NAMES) {
+    probes[name] = (signal) => stores[name].has(READINESS_PROBE_KEY, { signal })
+  }
+  probes.keystore = (signal) => backend.keystore.has('readiness-probe', { signal })
+  probes.journal = writableDirProbe(backend.journalPath)
+
+  const container = createAwilixContainer<Cradle>({ injectionMode: InjectionMode.PROXY, strict: true })
+  container.register({
+    config: asValue(config),
+    logger: asValue(logger),
+    blobs: asValue(new Blobstore({ backend: stores.blobs, keyEncoder: backend.blobKeyEncoder })),
+    allocations: asValue(new AllocationStore({ backend: stores.allocations, ...suffix })),
+    acceptances: asValue(new AcceptanceStore({ backend: stores.acceptances, ...suffix })),
+    claims: asValue(new DelegationStore({ backend: stores.claims })),
+    receipts: asValue(new ReceiptStore({ backend: stores.receipts })),
+    consolidations: asValue(new ConsolidationStore({ backend: stores.consolidations, ...suffix })),
+    keystore: asValue(backend.keystore),
+    journal: asValue(journal),
+    readiness: asValue(createReadiness(probes, () => lifecycle.started)),
+    authToken: asFunction(
+      () => {
+        if (!token) throw new Error('authToken is available once the container is started')
+        return token.value
+      },
+      { lifetime: Lifetime.TRANSIENT },
+    ),
+  })
+
+  return {
+    container,
+    cradle: container.cradle,
+    backend: backend.kind,
+    locations: Object.freeze({ ...backend.locations }),
+    async start() {
+      await lifecycle.start()
+      logger.info({ backend: backend.kind, locations: backend.locations }, 'storage opened')
+    },
+    async stop() {
+      await lifecycle.stop()
+      logger.info({ backend: backend.kind }, 'storage closed')
+    },
+  }
+}

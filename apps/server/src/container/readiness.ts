@@ -1,0 +1,98 @@
+import { setMaxListeners } from 'node:events'
+import { constants } from 'node:fs'
+import { access } from 'node:fs/promises'
+
+/** The key probed on each object store: `has` of it must answer (true or false) in time. */
+export const READINESS_PROBE_KEY = 'strata-readiness-probe'
+
+/** Default bound of a readiness check, in milliseconds. */
+export const DEFAULT_READINESS_TIMEOUT_MS = 2000
+
+/** Options of a readiness check. */
+export interface ReadinessOptions {
+  /** The longest the whole check may take, in milliseconds (default 2000). */
+  timeoutMs?: number
+  /** Aborts the check (it then answers not ready). */
+  signal?: AbortSignal
+}
+
+/** The result of one probe. */
+export interface ProbeResult {
+  ok: boolean
+  /** How long it took, in milliseconds. */
+  ms: number
+  /** Why it failed (an error message or `timed out after N ms`); absent when ok. */
+  error?: string
+}
+
+/** What a readiness check answers (e.g. the body of `/readyz`). */
+export interface ReadinessReport {
+  /** Whether the container is started and every probe succeeded. */
+  ready: boolean
+  /** One entry per probe: `started`, each store, `keystore`, `journal`. */
+  checks: Record<string, ProbeResult>
+}
+
+/** A named probe: resolves when the component answers, throws when it does not. */
+export type Probe = (signal: AbortSignal) => Promise<unknown>
+
+/** A readiness check, as registered in the container under `readiness`. */
+export type Readiness = (options?: ReadinessOptions) => Promise<ReadinessReport>
+
+/** A probe that the directory exists and is writable. */
+export const writableDirProbe =
+  (path: string): Probe =>
+  () =>
+    access(path, constants.W_OK)
+
+async function runProbe(probe: Probe, signal: AbortSignal, timeoutMs: number): Promise<ProbeResult> {
+  const started = performance.now()
+  const ms = () => Math.round(performance.now() - started)
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => {
+    const fail = () =>
+      reject(
+        new Error(
+          signal.aborted && signal.reason?.name !== 'TimeoutError'
+            ? 'aborted'
+            : `timed out after ${timeoutMs} ms`,
+        ),
+      )
+    if (signal.aborted) fail()
+    signal.addEventListener('abort', fail, { once: true })
+    timer = setTimeout(fail, timeoutMs)
+  })
+  try {
+    await Promise.race([probe(signal), expired])
+    return { ok: true, ms: ms() }
+  } catch (error) {
+    return { ok: false, ms: ms(), error: error instanceof Error ? error.message : String(error) }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/**
+ * Builds the readiness check: runs every probe concurrently, each bounded by `timeoutMs` (and
+ * given an `AbortSignal` that fires then), so a check never takes much longer than `timeoutMs`,
+ * even against an S3 endpoint that accepts connections and never answers. Never throws.
+ * @param isStarted whether the container is started (a stopped container is never ready).
+ */
+export function createReadiness(probes: Record<string, Probe>, isStarted: () => boolean): Readiness {
+  return async (options = {}) => {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS
+    const signal = options.signal
+      ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)])
+      : AbortSignal.timeout(timeoutMs)
+    setMaxListeners(Object.keys(probes).length * 4 + 10, signal) // every probe and its requests listen
+    const checks: Record<string, ProbeResult> = {
+      started: isStarted() ? { ok: true, ms: 0 } : { ok: false, ms: 0, error: 'not started' },
+    }
+    const names = Object.keys(probes)
+    const results = await Promise.all(names.map((name) => runProbe(probes[name] as Probe, signal, timeoutMs)))
+    names.forEach((name, i) => {
+      checks[name] = results[i] as ProbeResult
+    })
+    return { ready: Object.values(checks).every((check) => check.ok), checks }
+  }
+}
