@@ -1,0 +1,95 @@
+import rangeParser from 'range-parser'
+
+/** A byte range with both bounds inclusive and inside the blob: `0 <= start <= end < size`. */
+export interface InclusiveRange {
+  start: number
+  end: number
+}
+
+/**
+ * What a `Range` header asks of a blob:
+ * - `full`: no Range, or one that is ignored (RFC 9110 allows ignoring; we do for anything
+ *   malformed, another unit, or too many parts): 200 with the whole blob;
+ * - `partial`: one or more satisfiable ranges, in request order, overlapping/adjacent ones merged:
+ *   206 (multipart/byteranges when more than one);
+ * - `unsatisfiable`: well formed but no range overlaps the blob: 416 with `Content-Range: bytes *\/size`.
+ */
+export type RangeRequest =
+  | { kind: 'full' }
+  | { kind: 'partial'; ranges: InclusiveRange[] }
+  | { kind: 'unsatisfiable' }
+
+/** Options for {@link parseRange}. */
+export interface ParseRangeOptions {
+  /**
+   * Most parts served after merging; a request for more is ignored (200 full). Every part costs a
+   * backend read (an S3 request), so this bounds the work one request can cause. Default 64.
+   */
+  maxRanges?: number
+}
+
+/** Default of {@link ParseRangeOptions.maxRanges}. */
+export const DEFAULT_MAX_RANGES = 64
+
+const FULL: RangeRequest = { kind: 'full' }
+const INT_RANGE = /^(\d+)\s*-\s*(\d+)$/
+const SUFFIX_RANGE = /^-\s*(\d+)$/
+
+/**
+ * Resolves a `Range` header against a blob of `size` bytes (RFC 9110 §14), with `range-parser`
+ * doing the parsing, clamping and merging. range-parser facts this relies on: it answers `-2` for
+ * a malformed header (no `=`, a part without `-`, a non-digit position), `-1` when no part is
+ * satisfiable, and otherwise the ranges with `end` clamped to `size - 1`, parts starting past the
+ * end dropped, and (`combine: true`) overlapping or adjacent parts merged in request order. It does
+ * not check the unit, and it deviates from RFC 9110 in ways corrected here before it runs:
+ * - the unit is compared case-insensitively with `bytes`; any other unit is ignored (200);
+ * - `a-b` with `b < a` is INVALID in RFC 9110 (range-parser: unsatisfiable): the header is ignored;
+ * - a suffix `-n` longer than the blob means the whole blob (range-parser drops it as unsatisfiable);
+ * - empty list elements (`bytes=0-1,,5-6`) are skipped, as RFC 9110 §5.6.1 asks.
+ *
+ * Merging (`combine: true`) is deliberate: it answers overlapping requests (`0-,0-,0-`, the
+ * "Apache Killer" pattern) with each byte once. A request whose ranges merge into one gets a
+ * single-part 206, which RFC 9110 §14.6 permits. An empty blob has no satisfiable int-range (416);
+ * a non-zero suffix on it is satisfiable but cannot be written as a Content-Range, so it gets 200.
+ */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+  options: ParseRangeOptions = {},
+): RangeRequest {
+  if (header === undefined) return FULL
+  const equals = header.indexOf('=')
+  if (equals === -1 || header.slice(0, equals).toLowerCase() !== 'bytes') return FULL
+  const parts: string[] = []
+  let nonZeroSuffix = false
+  for (const element of header.slice(equals + 1).split(',')) {
+    const part = element.trim()
+    if (part === '') continue
+    const int = INT_RANGE.exec(part)
+    if (int !== null && Number(int[2]) < Number(int[1])) return FULL
+    const suffix = SUFFIX_RANGE.exec(part)
+    if (suffix !== null) {
+      const length = Number(suffix[1])
+      if (length > 0) nonZeroSuffix = true
+      parts.push(length > size ? `-${size}` : part)
+      continue
+    }
+    parts.push(part)
+  }
+  if (parts.length === 0) return FULL
+  const parsed = rangeParser(size, `bytes=${parts.join(',')}`, { combine: true })
+  if (parsed === -2) return FULL
+  if (parsed === -1) return size === 0 && nonZeroSuffix ? FULL : { kind: 'unsatisfiable' }
+  if (parsed.length > (options.maxRanges ?? DEFAULT_MAX_RANGES)) return FULL
+  return { kind: 'partial', ranges: parsed.map(({ start, end }) => ({ start, end })) }
+}
+
+/** `Content-Range` of a part: `bytes start-end/size`. */
+export function contentRange(range: InclusiveRange, size: number): string {
+  return `bytes ${range.start}-${range.end}/${size}`
+}
+
+/** Bytes in an inclusive range. */
+export function lengthOf(range: InclusiveRange): number {
+  return range.end - range.start + 1
+}
