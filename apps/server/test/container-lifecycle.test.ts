@@ -96,6 +96,16 @@ describe('readiness', () => {
     expect(aborted).toBe(true)
   })
 
+  it('treats a probe that throws synchronously as failed, with no unhandled rejection when time runs out', async () => {
+    const throwing: Probe = () => {
+      throw new Error('database is not open')
+    }
+    const report = await createReadiness({ throwing }, started)({ timeoutMs: 20 })
+    expect(report.checks.throwing).toMatchObject({ ok: false, error: 'database is not open' })
+    // Past the timeout: vitest fails the run on an unhandled rejection.
+    await new Promise((resolve) => setTimeout(resolve, 60))
+  })
+
   it('is never ready when not started', async () => {
     const report = await createReadiness({ a: async () => true }, () => false)()
     expect(report).toMatchObject({ ready: false, checks: { started: { ok: false, error: 'not started' } } })

@@ -62,8 +62,11 @@ async function runProbe(probe: Probe, signal: AbortSignal, timeoutMs: number): P
     signal.addEventListener('abort', fail, { once: true })
     timer = setTimeout(fail, timeoutMs)
   })
+  // Observed even when the probe settles first, so a later abort never surfaces as unhandled.
+  expired.catch(() => {})
   try {
-    await Promise.race([probe(signal), expired])
+    // A probe that throws synchronously becomes a rejection like any other.
+    await Promise.race([Promise.resolve().then(() => probe(signal)), expired])
     return { ok: true, ms: ms() }
   } catch (error) {
     return { ok: false, ms: ms(), error: error instanceof Error ? error.message : String(error) }
