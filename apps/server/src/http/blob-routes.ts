@@ -26,7 +26,7 @@ export interface BlobReadRoutesOptions {
 /**
  * The public read routes, as a hono app to mount with `app.route('/', blobReadRoutes({ blobs }))`:
  * `GET` and `HEAD /blob/:digest` (hono dispatches HEAD to the GET route and drops the body; the
- * handler sees `HEAD` and never opens a body for it). See `README-http.md` for every status and
+ * handler sees `HEAD` and never opens a body for it). See `README.md` (HTTP API: downloads) for every status and
  * header. The digest may be any multibase multihash or a CID ({@link parseDigest}).
  *
  * - 200 whole blob; 206 one range (`Content-Range: bytes s-e/size`) or several

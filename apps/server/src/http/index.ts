@@ -2,12 +2,15 @@
  * The HTTP layer of the strata server: routes, the error → status table, and the RFC 9110 helpers
  * they use (digests in paths, Range, conditionals, multipart/byteranges).
  */
+
+export { bearerAuth } from './bearer.js'
 export {
   BLOB_CACHE_CONTROL,
   BLOB_CONTENT_TYPE,
   type BlobReadRoutesOptions,
   blobReadRoutes,
 } from './blob-routes.js'
+export { CAR_CONTENT_TYPE, type CarRoutesOptions, carRoutes } from './car-routes.js'
 export {
   type EntityTag,
   ifMatchHolds,
@@ -31,6 +34,19 @@ export {
 } from './errors.js'
 export { type MultipartPlan, multipartBody, PART_CONTENT_TYPE, planMultipart } from './multipart.js'
 export {
+  checksumOf,
+  createSigner,
+  MAX_CLOCK_SKEW_SECONDS,
+  PRESIGN_REGION,
+  PRESIGN_SERVICE,
+  type PresignedRequest,
+  type PresignedUpload,
+  type PresignUploadInput,
+  presignUpload,
+  REQUIRED_SIGNED_HEADERS,
+  verifyPresigned,
+} from './presign.js'
+export {
   contentRange,
   DEFAULT_MAX_RANGES,
   type InclusiveRange,
@@ -40,3 +56,5 @@ export {
   type RangeRequest,
 } from './ranges.js'
 export { toReadableStream } from './stream.js'
+export { type BlobRequest, derivedCause, readBlobRequest } from './write-bodies.js'
+export { type WriteRoutesOptions, writeRoutes } from './write-routes.js'

@@ -1,0 +1,12 @@
+/** The node identity: its ed25519 key in the keystore, its DID and the presign credentials. */
+export {
+  ACCESS_KEY_PREFIX,
+  IDENTITY_KEY_NAME,
+  identityOf,
+  type LoadIdentityOptions,
+  loadIdentity,
+  type NodeIdentity,
+  PRESIGN_SECRET_INFO,
+  type PresignCredentials,
+  presignCredentials,
+} from './identity.js'
