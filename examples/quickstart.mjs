@@ -1,5 +1,6 @@
-// The quick-start example (until the HTTP server lands): a flatfs object store under ./data/example,
-// written and read back through the public package, exactly as a user's script would.
+// Library example (`pnpm example`; `npm start` now runs the server, see apps/server/README-serve.md):
+// a flatfs object store under ./data/example, written and read back through the public package,
+// exactly as a user's script would.
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import { FlatfsObjectStore, shardOf } from '@strata/objectstore/flatfs'

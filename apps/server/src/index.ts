@@ -1,3 +1,7 @@
+export { baseUrlOf, createApp } from './app.js'
 export * from './config/index.js'
 export * from './container/index.js'
 export * from './http/index.js'
+export * from './identity/index.js'
+export * from './observability/index.js'
+export { startServer } from './server.js'

@@ -1,0 +1,124 @@
+/**
+ * The `strata` command line (`bin/strata.js` runs {@link main} from the built `dist/cli/index.js`).
+ * @packageDocumentation
+ */
+import { parseArgs } from 'node:util'
+import { CliError, type CliIo, println, processIo, usageError } from './io.js'
+
+export { CliError, type CliIo, processIo } from './io.js'
+
+/** The help text of `strata --help`. */
+export const USAGE = `usage: strata <command> [options]
+
+commands:
+  serve [--config <file>]                 run the server until SIGINT/SIGTERM
+  config check [--config <file>]          print the resolved configuration (secrets redacted)
+  get <digest> [--range a-b] [-o <file>] [--url <base>]
+                                          download a blob (or a byte range) to stdout or a file
+  put <file> [--space <did>] [--url <base>] [--token <token>]
+                                          hash, allocate and upload a file; prints digest and URL
+
+The server URL is --url, else STRATA_URL, else the local configuration's server.publicUrl or
+http://<server.host>:<server.port>. The token is --token, else STRATA_TOKEN, else the local
+configuration's server.authToken or <storage.dataDir>/auth-token.
+Exit codes: 0 ok, 1 failure (HTTP or network), 2 usage or invalid configuration.`
+
+const OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  range: { type: 'string', short: 'r' },
+  output: { type: 'string', short: 'o' },
+  url: { type: 'string', short: 'u' },
+  space: { type: 'string', short: 's' },
+  token: { type: 'string', short: 't' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+type Values = {
+  [K in keyof typeof OPTIONS]?: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string
+}
+
+/** Which options each command takes (others are usage errors). */
+const ALLOWED: Record<string, ReadonlyArray<keyof Values>> = {
+  serve: ['config'],
+  'config check': ['config'],
+  get: ['range', 'output', 'url', 'config'],
+  put: ['space', 'url', 'token', 'config'],
+}
+
+function parse(argv: readonly string[]): { command: string; rest: string[]; values: Values } {
+  let parsed: { values: Values; positionals: string[] }
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true })
+  } catch (error) {
+    throw usageError(error instanceof Error ? error.message : String(error))
+  }
+  const [first = '', ...rest] = parsed.positionals
+  if (first === 'config') {
+    const [sub = '', ...more] = rest
+    return { command: `config ${sub}`.trim(), rest: more, values: parsed.values }
+  }
+  return { command: first, rest, values: parsed.values }
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const { command, rest, values } = parse(argv)
+  if (values.help === true || command === '' || command === 'help') {
+    println(command === '' && values.help !== true ? io.stderr : io.stdout, USAGE)
+    return command === '' && values.help !== true ? 2 : 0
+  }
+  const allowed = ALLOWED[command]
+  if (allowed === undefined) throw usageError(`unknown command: ${command}`)
+  for (const key of Object.keys(values) as Array<keyof Values>) {
+    if (key !== 'help' && !allowed.includes(key)) throw usageError(`${command} does not take --${key}`)
+  }
+  const arity = command === 'get' || command === 'put' ? 1 : 0
+  if (rest.length !== arity)
+    throw usageError(arity === 1 ? `${command} takes exactly one argument` : `${command} takes no arguments`)
+  const arg = rest[0] ?? ''
+  const opt = <K extends keyof Values>(key: K) => (values[key] === undefined ? {} : { [key]: values[key] })
+  switch (command) {
+    case 'serve':
+      return (await import('./serve.js')).serve(io, values.config)
+    case 'config check':
+      return (await import('./config-check.js')).configCheck(io, values.config)
+    case 'get':
+      return (await import('./get.js')).get(io, {
+        digest: arg,
+        ...opt('range'),
+        ...opt('output'),
+        ...opt('url'),
+        ...opt('config'),
+      })
+    default:
+      return (await import('./put.js')).put(io, {
+        file: arg,
+        ...opt('space'),
+        ...opt('url'),
+        ...opt('token'),
+        ...opt('config'),
+      })
+  }
+}
+
+/**
+ * Runs `strata` with `argv` (without `node` and the script) and answers the exit code. Known
+ * failures ({@link CliError}, invalid configuration) print `strata: <message>` and their detail
+ * lines on stderr, never a stack trace; unexpected errors print their message (stack with
+ * `STRATA_DEBUG=1`) and answer 1.
+ */
+export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  try {
+    return await run(argv, io)
+  } catch (error) {
+    if (error instanceof CliError) {
+      println(io.stderr, `strata: ${error.message}`)
+      for (const line of error.details) println(io.stderr, `  ${line}`)
+      return error.exitCode
+    }
+    const debug = io.env.STRATA_DEBUG === '1'
+    const text =
+      error instanceof Error ? (debug ? (error.stack ?? error.message) : error.message) : String(error)
+    println(io.stderr, `strata: ${text}`)
+    return 1
+  }
+}

@@ -1,0 +1,53 @@
+import type { Writable } from 'node:stream'
+import { CONFIG_ERROR_EXIT_CODE, ConfigError, type LoadedConfig, loadConfig } from '../config/index.js'
+
+/** Where a CLI command reads its environment and writes its output (the process's, in `bin/strata.js`). */
+export interface CliIo {
+  stdout: Writable & { isTTY?: boolean }
+  stderr: Writable & { isTTY?: boolean; columns?: number }
+  env: Readonly<Record<string, string | undefined>>
+  cwd: string
+}
+
+/** The default {@link CliIo}: the current process. */
+export function processIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }
+}
+
+/** A failure the CLI reports as `strata: <message>` (no stack trace) and exits with `exitCode`. */
+export class CliError extends Error {
+  override readonly name = 'CliError'
+  /** The process exit code (1 runtime/HTTP failure, 2 usage or configuration). */
+  readonly exitCode: number
+  /** Extra lines printed after the message (e.g. one per configuration issue). */
+  readonly details: readonly string[]
+
+  constructor(message: string, exitCode = 1, details: readonly string[] = []) {
+    super(message)
+    this.exitCode = exitCode
+    this.details = details
+  }
+}
+
+/** A usage error: exit code 2. */
+export const usageError = (message: string): CliError => new CliError(`${message} (see strata --help)`, 2)
+
+/** Writes `text` plus a newline to a stream. */
+export function println(stream: Writable, text = ''): void {
+  stream.write(`${text}\n`)
+}
+
+/**
+ * Loads the configuration as `loadConfig` does (`--config`, `STRATA_CONFIG`, `./strata.config.json`,
+ * `STRATA_*`), turning a {@link ConfigError} into a {@link CliError} with exit code 2 whose details
+ * are the issue lines.
+ */
+export async function loadCliConfig(io: CliIo, file: string | undefined): Promise<LoadedConfig> {
+  try {
+    return await loadConfig({ env: io.env, cwd: io.cwd, ...(file === undefined ? {} : { file }) })
+  } catch (error) {
+    if (error instanceof ConfigError)
+      throw new CliError('invalid configuration:', CONFIG_ERROR_EXIT_CODE, error.issues)
+    throw error
+  }
+}
