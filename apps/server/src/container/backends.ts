@@ -16,19 +16,12 @@ import { MemoryObjectStore } from '@strata/objectstore/memory'
 import { MinioObjectStore } from '@strata/objectstore/minio'
 import { LevelDatastore } from 'datastore-level'
 import { Client } from 'minio'
-import type { Config, S3Config, StorageBackend } from '../config/schema.js'
+import { BUCKET_SUFFIXES, type Config, type S3Config, type StorageBackend } from '../config/schema.js'
 import { DeferredObjectStore } from './deferred.js'
 import type { Resource } from './lifecycle.js'
 
-/** The object stores of a node, one per store. */
-export const STORE_NAMES = [
-  'blobs',
-  'allocations',
-  'acceptances',
-  'claims',
-  'receipts',
-  'consolidations',
-] as const
+/** The object stores of a node, one per store (each also names its S3 bucket's suffix). */
+export const STORE_NAMES = BUCKET_SUFFIXES
 
 /** A store name: also the S3 bucket suffix. */
 export type StoreName = (typeof STORE_NAMES)[number]
