@@ -3,7 +3,7 @@
 // prints a markdown table per suite and writes bench/results/latest.json.
 // Usage: node bench/run.mjs [--quick] [--only=blobstore-put]   (build first: pnpm exec turbo run build)
 // A suite is a module exporting `name`, `description` and `async run({ quick, log })` that answers
-// `{ rows: [{ label, median, samples, note }], ...anything }` (medians in MiB/s).
+// `{ rows: [{ label, median, samples, note, unit? }], ...anything }` (`unit` defaults to MiB/s).
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -42,11 +42,12 @@ const machine = {
 for (const suite of suites) {
   const { rows } = results[suite.name]
   console.log(`\n### ${suite.name}${quick ? ' (quick)' : ''}\n`)
-  console.log('| benchmark | median | samples (MiB/s) | note |')
+  console.log('| benchmark | median | samples | note |')
   console.log('| --- | ---: | --- | --- |')
   for (const row of rows) {
+    const unit = row.unit ?? 'MiB/s'
     const samples = row.samples.map((value) => value.toFixed(0)).join(', ')
-    console.log(`| ${row.label} | ${row.median.toFixed(0)} MiB/s | ${samples} | ${row.note} |`)
+    console.log(`| ${row.label} | ${row.median.toFixed(0)} ${unit} | ${samples} | ${row.note} |`)
   }
 }
 console.log(`\n${machine.cpus} x ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}`)
