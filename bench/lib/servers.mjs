@@ -8,8 +8,6 @@ import { closeSync, openSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { request as httpRequest } from 'node:http'
 import { dirname, join } from 'node:path'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { base58btc } from 'multiformats/bases/base58'
 import { create as createDigest } from 'multiformats/hashes/digest'
@@ -184,22 +182,7 @@ export function startBareNode({ dir, logDir, nodeOptions }) {
   })
 }
 
-/** Sends a small request; answers `{ status, headers, body }` (body read whole). */
-export function send(url, method, headers = {}, body) {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers, agent: false }, (res) => {
-      const chunks = []
-      res.on('data', (chunk) => chunks.push(chunk))
-      res.on('end', () =>
-        resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }),
-      )
-      res.on('error', reject)
-    })
-    req.on('error', reject)
-    if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) req.end(body)
-    else pipeline(Readable.from(body), req).catch(reject)
-  })
-}
+export { send } from './strata-server.mjs'
 
 /**
  * GETs `url`, counting (and with `hash`, sha256-hashing) the body as it arrives, never holding it:

@@ -1,27 +1,13 @@
-// Verified vs unverified put on flatfs: `Blobstore.put` (hashes and checks every byte) against
-// `FlatfsObjectStore.put` of the same bytes, interleaved A/B/A/B in one run, medians compared.
-// Issue requirement: verified throughput >= 80% of unverified.
-import { createHash } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Blobstore } from '@strata/blobstore'
 import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
 import { create as createDigest } from 'multiformats/hashes/digest'
-import { hashStream, MiB, median, mibps, patternSource, throughput } from '../lib/measure.mjs'
+import { hashStream, MiB, median, mibps, patternSource, rawSha256, throughput } from '../lib/measure.mjs'
 
 export const name = 'blobstore-put'
 export const description = 'verified Blobstore.put vs unverified FlatfsObjectStore.put on flatfs'
-
-/** Raw sha2-256 speed of this machine: one 1 MiB buffer hashed over and over, no I/O, no allocation. */
-function rawSha256(size) {
-  const buffer = Buffer.alloc(MiB, 0x5a)
-  const start = process.hrtime.bigint()
-  const hash = createHash('sha256')
-  for (let hashed = 0; hashed < size; hashed += MiB) hash.update(buffer)
-  hash.digest()
-  return size / MiB / (Number(process.hrtime.bigint() - start) / 1e9)
-}
 
 /**
  * Unverified vs verified puts of `size` bytes on a flatfs store, interleaved with a raw sha2-256

@@ -1,10 +1,4 @@
-// HTTP upload with verification: strata (`POST /allocations` + presigned `PUT /blob/<digest>`,
-// sha2-256 verified while it streams to flatfs) against the bare Node pipeline (a node:http server
-// piping the body to a file, no hashing) and against the raw sha2-256 speed of this machine (the
-// physical limit of a verified write). Both servers are child processes on loopback; the client
-// streams the same deterministic bytes with a Content-Length, servers interleaved round by round.
-import { createHash } from 'node:crypto'
-import { MiB, median, mibps, patternSource, throughput } from '../lib/measure.mjs'
+import { MiB, median, mibps, patternSource, rawSha256, throughput } from '../lib/measure.mjs'
 import {
   bareDelete,
   bareUpload,
@@ -18,16 +12,6 @@ import {
 export const name = 'http-upload'
 export const description =
   'strata verified upload (allocate + presigned PUT) vs a bare node:http → file server vs raw sha2-256'
-
-/** Raw sha2-256 speed of this machine: one 1 MiB buffer hashed over and over, no I/O, no allocation. */
-export function rawSha256(size) {
-  const buffer = Buffer.alloc(MiB, 0x5a)
-  const start = process.hrtime.bigint()
-  const hash = createHash('sha256')
-  for (let hashed = 0; hashed < size; hashed += MiB) hash.update(buffer)
-  hash.digest()
-  return size / MiB / (Number(process.hrtime.bigint() - start) / 1e9)
-}
 
 export async function run({ quick, log }) {
   const sizes = (quick ? [16, 64] : [64, 256]).map((n) => n * MiB)
