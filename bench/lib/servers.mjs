@@ -2,6 +2,7 @@
 // port 0) and the bare `node:http` ceiling (`servers/bare-node.mjs`), each in its own process so
 // the load generator in the bench process never shares their event loop; plus the plain HTTP
 // client helpers (allocate + presigned PUT, hashed / counted GETs) the suites use.
+
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { closeSync, openSync } from 'node:fs'
@@ -11,6 +12,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { base58btc } from 'multiformats/bases/base58'
 import { create as createDigest } from 'multiformats/hashes/digest'
+import { send } from './strata-server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 export const STRATA_BIN = join(here, '..', '..', 'apps', 'server', 'bin', 'strata.js')
@@ -182,7 +184,7 @@ export function startBareNode({ dir, logDir, nodeOptions }) {
   })
 }
 
-export { send } from './strata-server.mjs'
+export { send }
 
 /**
  * GETs `url`, counting (and with `hash`, sha256-hashing) the body as it arrives, never holding it:
