@@ -54,11 +54,11 @@ async function waitForListening(child, logFile, timeoutMs = 30_000) {
 }
 
 /**
- * Spawns `node <args>` with stdout (and stderr) to `<logDir>/<label>.log`, waits for its listening
- * line; answers `{ url, pid, child, logFile, stop }`. `stop()` sends SIGTERM to that pid (SIGKILL
- * after 15 s) and waits for the exit; it never throws and can be called twice.
+ * Spawns `node <nodeOptions> <args>` with stdout and stderr to `<logDir>/<label>.log`; answers
+ * `{ child, logFile, stop }`. `stop()` sends SIGTERM to that pid (SIGKILL after 15 s) and waits for
+ * the exit; it never throws and can be called twice.
  */
-export async function startChild({ label, args, env, cwd, logDir, nodeOptions = [] }) {
+function spawnLogged({ label, args, env, cwd, logDir, nodeOptions = [] }) {
   const logFile = join(logDir, `${label}.log`)
   const fd = openSync(logFile, 'w')
   let child
@@ -76,6 +76,16 @@ export async function startChild({ label, args, env, cwd, logDir, nodeOptions = 
       clearTimeout(timer)
     }
   }
+  return { child, logFile, stop }
+}
+
+/**
+ * Spawns `node <args>` with stdout (and stderr) to `<logDir>/<label>.log`, waits for its listening
+ * line; answers `{ url, pid, child, logFile, stop }`. `stop()` sends SIGTERM to that pid (SIGKILL
+ * after 15 s) and waits for the exit; it never throws and can be called twice.
+ */
+export async function startChild({ label, args, env, cwd, logDir, nodeOptions = [] }) {
+  const { child, logFile, stop } = spawnLogged({ label, args, env, cwd, logDir, nodeOptions })
   try {
     const url = await waitForListening(child, logFile)
     return { url, pid: child.pid, child, logFile, stop }
@@ -127,27 +137,14 @@ async function startStrataQuiet({ dataDir, logDir, label, env, nodeOptions }) {
       probe.close(() => resolve(free))
     })
   })
-  const logFile = join(logDir, `${label}.log`)
-  const fd = openSync(logFile, 'w')
-  let child
-  try {
-    child = spawn(process.execPath, [...(nodeOptions ?? []), STRATA_BIN, 'serve'], {
-      cwd: dataDir,
-      env: { ...env, STRATA_SERVER_PORT: String(port) },
-      stdio: ['ignore', fd, fd],
-    })
-  } finally {
-    closeSync(fd)
-  }
-  const exited = new Promise((resolve) => child.once('exit', resolve))
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
-      await exited
-      clearTimeout(timer)
-    }
-  }
+  const { child, logFile, stop } = spawnLogged({
+    label,
+    args: [STRATA_BIN, 'serve'],
+    env: { ...env, STRATA_SERVER_PORT: String(port) },
+    cwd: dataDir,
+    logDir,
+    nodeOptions,
+  })
   const url = `http://127.0.0.1:${port}`
   const deadline = Date.now() + 30_000
   try {
