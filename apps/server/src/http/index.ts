@@ -32,6 +32,7 @@ export {
   statusOf,
   toErrorResponse,
 } from './errors.js'
+export { type JournalRoutesOptions, journalRoutes, MAX_RECEIPT_ARCHIVE_BYTES } from './journal-routes.js'
 export { type MultipartPlan, multipartBody, PART_CONTENT_TYPE, planMultipart } from './multipart.js'
 export {
   checksumOf,

@@ -8,6 +8,7 @@ import { bearerAuth } from './bearer.js'
 import { carRoutes } from './car-routes.js'
 import { etagOf, parseDigest } from './digest.js'
 import { errorHandler, HttpError } from './errors.js'
+import { journalRoutes } from './journal-routes.js'
 import { checksumOf, createSigner, presignUpload, verifyPresigned } from './presign.js'
 import { type BlobRequest, derivedCause, readBlobRequest } from './write-bodies.js'
 
@@ -38,6 +39,7 @@ export interface WriteRoutesOptions {
  * - `POST /acceptances` (bearer): records that a stored, allocated blob is accepted for a space.
  * - `DELETE /blob/:digest` (bearer): idempotent, 204.
  * - `GET /claim/:cid`, `GET /receipts/:cid`: a delegation's CAR, a retrieval journal batch CAR.
+ * - `POST /receipts` (bearer): appends a retrieval receipt to the journal.
  *
  * Errors answer `{ error: { name, message } }` from the one status table; 401 `Unauthorized` for a
  * missing/wrong bearer token or an invalid/expired presigned URL, 403 `Forbidden` without a live
@@ -157,6 +159,7 @@ export function writeRoutes(options: WriteRoutesOptions): Hono {
   })
 
   app.route('/', carRoutes({ claims: cradle.claims, journal: cradle.journal, logger: cradle.logger }))
+  app.route('/', journalRoutes({ journal: cradle.journal, auth, logger: cradle.logger }))
   return app
 }
 
