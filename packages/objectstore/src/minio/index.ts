@@ -7,6 +7,7 @@ import { resolveRange } from '../range.js'
 import { extentOf, readBody, sizeFrom416 } from './download.js'
 import { codeOf, isNotFound, toStoreError } from './errors.js'
 import { listPage } from './list.js'
+import { abortStaleUploads, type SweepResult } from './sweep.js'
 import { inScope, instrumentClient, type RequestScope } from './transport.js'
 import {
   MAX_OBJECT_SIZE,
@@ -17,6 +18,7 @@ import {
   putWhole,
 } from './upload.js'
 
+export type { SweepResult } from './sweep.js'
 export { RequestTimeoutError } from './transport.js'
 
 const MiB = 1024 * 1024
@@ -113,6 +115,16 @@ export class MinioObjectStore implements ObjectStore {
       }
     }
     this.#opened = true
+  }
+
+  /**
+   * Aborts the bucket's incomplete multipart uploads started before `olderThan`: the left-overs of
+   * a writer that died mid-put (see `abortStaleUploads` in `./sweep.ts`). Uploads started since may
+   * belong to a live writer (another instance sharing the bucket) and are kept.
+   * @throws {UnavailableError} the server cannot be reached; the S3 error otherwise.
+   */
+  async abortIncompleteUploads(olderThan: Date): Promise<SweepResult> {
+    return this.#call(undefined, () => abortStaleUploads(this.#client, this.#bucket, olderThan))
   }
 
   /** Marks the store closed. The client and its sockets belong to the caller. */
