@@ -57,6 +57,7 @@ describe('defaults', () => {
           bucketPrefix: 'strata-',
           pathStyle: true,
           requestTimeoutMs: 30_000,
+          abortIncompleteUploadsAfterMs: 86_400_000,
         },
       },
       journal: { maxBatchSize: 100 * 1024 * 1024, rotateInterval: 12 * 60 * 60 * 1000 },

@@ -104,6 +104,13 @@ const s3Schema = z.strictObject({
   pathStyle: flag().default(true),
   /** The longest the S3 server may stay silent during a request, in milliseconds. */
   requestTimeoutMs: integer(1, 3_600_000).default(30_000),
+  /**
+   * At start, abort the incomplete multipart uploads begun more than this many milliseconds ago:
+   * what a strata process killed mid-upload leaves behind (invisible, but S3 keeps their parts).
+   * Default 24 h, longer than any live upload; `0` aborts every one found (single instance only:
+   * it would cut off another instance's uploads in progress).
+   */
+  abortIncompleteUploadsAfterMs: integer(0, Number.MAX_SAFE_INTEGER).default(24 * 60 * 60 * 1000),
 })
 
 const storageSchema = z.strictObject({

@@ -13,7 +13,7 @@ import type { ObjectStore } from '@strata/objectstore'
 import { DatastoreObjectStore } from '@strata/objectstore/datastore'
 import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
 import { MemoryObjectStore } from '@strata/objectstore/memory'
-import { MinioObjectStore } from '@strata/objectstore/minio'
+import { MinioObjectStore, type SweepResult } from '@strata/objectstore/minio'
 import { LevelDatastore } from 'datastore-level'
 import { Client } from 'minio'
 import { BUCKET_SUFFIXES, type Config, type S3Config, type StorageBackend } from '../config/schema.js'
@@ -54,6 +54,11 @@ export interface BackendSet {
   locations: Record<StoreName | 'keystore' | 'journal', string>
   /** What to open at start, in order (the journal excluded); closed in reverse. */
   resources: Resource[]
+  /**
+   * Clean-up to run once everything is open: on S3, aborts each bucket's stale incomplete
+   * multipart uploads (`storage.s3.abortIncompleteUploadsAfterMs`); answers what it did per store.
+   */
+  sweep?: () => Promise<Partial<Record<StoreName, SweepResult>>>
 }
 
 /** A record with one entry per store. */
@@ -195,15 +200,22 @@ function s3Backend(config: Config): BackendSet {
   const client = s3Client(s3)
   const resources: Resource[] = [dataDirResource(config.storage.dataDir)]
   const locations = byStore((name) => `s3://${s3.bucketPrefix}${name}`)
-  const stores = byStore<ObjectStore>((name) => {
+  const stores = byStore((name) => {
     const bucket = `${s3.bucketPrefix}${name}`
     const store = new MinioObjectStore({ client, bucket, requestTimeoutMs: s3.requestTimeoutMs })
     resources.push(storeResource(`${name} (s3 bucket ${bucket})`, store))
     return store
   })
+  const sweep = async () => {
+    const olderThan = new Date(Date.now() - s3.abortIncompleteUploadsAfterMs)
+    const done: Partial<Record<StoreName, SweepResult>> = {}
+    for (const name of STORE_NAMES) done[name] = await stores[name].abortIncompleteUploads(olderThan)
+    return done
+  }
   return {
     kind: 's3',
     stores,
+    sweep,
     blobKeyEncoder: new FlatfsKeyEncoder(),
     recordKeySuffix: '.cbor',
     ...localStores(config, resources, locations),

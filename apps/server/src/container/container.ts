@@ -95,6 +95,17 @@ function journalOf(config: Config, backend: BackendSet, logger: Logger): Retriev
   })
 }
 
+/** Runs the backend's start-up clean-up; a failure is logged (a warning), never fatal. */
+async function sweepOnce(backend: BackendSet, logger: Logger): Promise<void> {
+  if (!backend.sweep) return
+  try {
+    const aborted = await backend.sweep()
+    logger.info({ aborted }, 'stale incomplete uploads swept')
+  } catch (error) {
+    logger.warn({ err: error }, 'could not sweep stale incomplete uploads; retried at next start')
+  }
+}
+
 /**
  * Builds the container for `config.storage.backend` without any I/O: every store is constructed,
  * nothing is opened until {@link StrataContainer.start}. This is the only module (with
@@ -179,6 +190,7 @@ export function createContainer(config: Config, options: CreateContainerOptions 
     async start() {
       await lifecycle.start()
       logger.info({ backend: backend.kind, locations: backend.locations }, 'storage opened')
+      await sweepOnce(backend, logger)
     },
     async stop() {
       await lifecycle.stop()
