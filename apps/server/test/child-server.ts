@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
@@ -27,7 +28,9 @@ export interface ChildOptions {
   env?: Record<string, string>
   /** Wraps the command, e.g. `['unshare', '-rm', '--', 'sh', '-c', '…']`; default none. */
   wrap?: (argv: string[]) => string[]
-  /** Milliseconds to wait for the `listening` line (default 30 s). */
+  /** Leave `server.authToken` unset, so the server generates `<dataDir>/auth-token` (default false). */
+  generatedToken?: boolean
+  /** Milliseconds to wait until it answers `/healthz` (default 30 s). */
   timeoutMs?: number
 }
 
@@ -38,6 +41,8 @@ export interface Child {
   /** The port it listens on (pass it as `STRATA_SERVER_PORT` to restart on the same one). */
   port: number
   pid: number
+  /** The bearer token: {@link CHILD_TOKEN}, or the generated one. */
+  token: string
   process: ChildProcess
   /** The last 200 lines it wrote (stdout and stderr), for failure messages. */
   output: string[]
@@ -62,7 +67,7 @@ export async function startChild(options: ChildOptions): Promise<Child> {
     STRATA_STORAGE_BACKEND: options.backend,
     STRATA_STORAGE_DATA_DIR: options.dataDir,
     STRATA_SERVER_HOST: '127.0.0.1',
-    STRATA_SERVER_AUTH_TOKEN: CHILD_TOKEN,
+    ...(options.generatedToken ? {} : { STRATA_SERVER_AUTH_TOKEN: CHILD_TOKEN }),
     STRATA_LOG_LEVEL: 'warn',
     ...options.env,
   })
@@ -86,6 +91,9 @@ export async function startChild(options: ChildOptions): Promise<Child> {
   const url = `http://127.0.0.1:${port}`
   await waitUntilListening(url, child, output, options.timeoutMs ?? 30_000)
   const pid = child.pid as number
+  const token = options.generatedToken
+    ? (await readFile(join(options.dataDir, 'auth-token'), 'utf8')).trim()
+    : CHILD_TOKEN
   const running = () => child.exitCode === null && child.signalCode === null
   const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
     if (running()) child.kill(signal)
@@ -95,6 +103,7 @@ export async function startChild(options: ChildOptions): Promise<Child> {
     url,
     port: Number(new URL(url).port),
     pid,
+    token,
     process: child,
     output,
     rss: () => rssOf(pid),

@@ -35,8 +35,9 @@ export async function upload(
   space: string,
   blob: Blob,
   hold?: { at: number; reached: () => void; release: Promise<void> },
+  token = CHILD_TOKEN,
 ): Promise<number> {
-  const { allocation } = await allocate(url, CHILD_TOKEN, space, blob.z, blob.size)
+  const { allocation } = await allocate(url, token, space, blob.z, blob.size)
   if (!allocation.url) return 200
   async function* body() {
     let sent = 0
