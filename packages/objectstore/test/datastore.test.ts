@@ -43,3 +43,36 @@ describe('DatastoreObjectStore specifics', () => {
     await expect(store.put('big', 9, never)).rejects.toMatchObject({ name: 'TooLargeError', expected: 8 })
   })
 })
+
+describe('DatastoreObjectStore on a full disk', () => {
+  /** A datastore failing its writes as datastore-level does on ENOSPC: the code lost, the text kept. */
+  class FullDatastore extends MemoryDatastore {
+    override async put(): Promise<never> {
+      const io = new Error('IO error: /data/allocation/000003.log: No space left on device')
+      throw Object.assign(new Error('put failed', { cause: io }), { name: 'PutFailedError' })
+    }
+    override async delete(): Promise<never> {
+      throw Object.assign(new Error('write ENOSPC'), { code: 'ENOSPC' })
+    }
+  }
+
+  it('answers InsufficientStorageError for a put or a delete that fails for lack of space', async () => {
+    const store = new DatastoreObjectStore({ datastore: new FullDatastore() })
+    await expect(store.put('a', 3, utf8('abc'))).rejects.toMatchObject({
+      name: 'InsufficientStorageError',
+      backend: 'datastore',
+    })
+    await expect(store.delete('a')).rejects.toMatchObject({ name: 'InsufficientStorageError' })
+    expect(await store.has('a')).toBe(false)
+  })
+
+  it('passes other write errors through unchanged', async () => {
+    class Broken extends MemoryDatastore {
+      override async put(): Promise<never> {
+        throw new Error('IO error: corruption')
+      }
+    }
+    const store = new DatastoreObjectStore({ datastore: new Broken() })
+    await expect(store.put('a', 3, utf8('abc'))).rejects.toThrow('IO error: corruption')
+  })
+})

@@ -23,7 +23,7 @@ describeS3('MinioObjectStore.abortIncompleteUploads', (settings) => {
     const keys = ['12/a.data', '12/a.data', '34/b.data', 'allocations/z/did.cbor']
     const ids: string[] = []
     for (const key of keys) ids.push(await bucket.client.initiateNewMultipartUpload(bucket.name, key, {}))
-    await store.put('12/done.data', 3, [new Uint8Array([1, 2, 3])])
+    await store.put('12/done.data', 3, new Uint8Array([1, 2, 3]))
 
     // a cut-off a minute back: every upload is newer, so all are kept
     expect(await store.abortIncompleteUploads(new Date(Date.now() - 60_000))).toEqual({ aborted: 0, kept: 4 })

@@ -1,7 +1,7 @@
 import { type Datastore, Key } from 'interface-datastore'
 import { assertKey, assertSize, collect, single } from '../body.js'
 import type { Body, GetOptions, IOOptions, ObjectResult, ObjectStore, PutOptions } from '../contract.js'
-import { InvalidKeyError, NotFoundError, TooLargeError } from '../errors.js'
+import { InsufficientStorageError, InvalidKeyError, NotFoundError, TooLargeError } from '../errors.js'
 import { resolveRange } from '../range.js'
 
 /** Options for {@link DatastoreObjectStore}. */
@@ -39,7 +39,7 @@ export class DatastoreObjectStore implements ObjectStore {
     assertSize(size)
     if (size > this.#maxObjectSize) throw new TooLargeError(this.#maxObjectSize, size)
     const bytes = await collect(body, size, options.signal)
-    await this.#datastore.put(dsKey, bytes, signalOption(options))
+    await noSpaceAs(() => this.#datastore.put(dsKey, bytes, signalOption(options)))
   }
 
   async get(key: string, options: GetOptions = {}): Promise<ObjectResult> {
@@ -61,7 +61,8 @@ export class DatastoreObjectStore implements ObjectStore {
   }
 
   async delete(key: string, options: IOOptions = {}): Promise<void> {
-    await this.#datastore.delete(toDatastoreKey(key), signalOption(options))
+    // LevelDB logs a delete too: it can fail on a full disk
+    await noSpaceAs(() => this.#datastore.delete(toDatastoreKey(key), signalOption(options)))
   }
 
   async *list(prefix = '', options: IOOptions = {}): AsyncGenerator<string> {
@@ -72,6 +73,29 @@ export class DatastoreObjectStore implements ObjectStore {
       const key = dsKey.toString().slice(1)
       if (key.startsWith(prefix)) yield key
     }
+  }
+}
+
+/** How a full disk shows in an error's message when the code is lost (LevelDB's `IO error: …`). */
+const NO_SPACE_MESSAGE = /No space left on device|Disk quota exceeded|\bENOSPC\b|\bEDQUOT\b/
+
+/**
+ * Runs a datastore write, reporting a full disk as {@link InsufficientStorageError}. A datastore
+ * may wrap the system error or keep only its text (datastore-level: `PutFailedError` whose message
+ * is LevelDB's `IO error: …: No space left on device`), so the error's cause chain is searched for
+ * the code or the message.
+ */
+async function noSpaceAs(write: () => unknown): Promise<void> {
+  try {
+    await write()
+  } catch (error) {
+    for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+      const code = (cause as NodeJS.ErrnoException).code
+      if (code === 'ENOSPC' || code === 'EDQUOT' || NO_SPACE_MESSAGE.test(cause.message)) {
+        throw new InsufficientStorageError('datastore', { cause: error })
+      }
+    }
+    throw error
   }
 }
 
