@@ -89,7 +89,13 @@ export async function startChild(options: ChildOptions): Promise<Child> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', keep)
   const url = `http://127.0.0.1:${port}`
-  await waitUntilListening(url, child, output, options.timeoutMs ?? 30_000)
+  try {
+    await waitUntilListening(url, child, output, options.timeoutMs ?? 30_000)
+  } catch (error) {
+    child.kill('SIGKILL')
+    await exited
+    throw error
+  }
   const pid = child.pid as number
   const token = options.generatedToken
     ? (await readFile(join(options.dataDir, 'auth-token'), 'utf8')).trim()
