@@ -3,19 +3,28 @@
 # Ceph cluster whose only OSD keeps its data in RAM (memstore). No Docker needed.
 # The facts behind the settings below are in the design note S3-TEST-SERVER.md.
 #
-# Usage: scripts/s3-server.sh install|start|stop|status|env
-#   install  install ceph-mon, ceph-osd and radosgw with apt-get (only if missing)
-#   start    start the cluster unless it is already healthy; print the env lines on stdout
-#   stop     stop radosgw, OSD and monitor (by pid) and remove the state dir; harmless if stopped
-#   status   exit 0 if the server is running and answers, 1 otherwise
-#   env      print the env lines on stdout
+# Usage: scripts/s3-server.sh install|start|stop|status|env|gateway-stop|gateway-start
+#   install        install ceph-mon, ceph-osd and radosgw with apt-get (only if missing)
+#   start          start the cluster unless it is already healthy; print the env lines on stdout
+#   stop           stop radosgw, OSD and monitor (by pid) and remove the state dir; harmless if stopped
+#   status         exit 0 if the server is running and answers, 1 otherwise
+#   env            print the env lines on stdout
+#   gateway-stop   stop only radosgw (by pid): S3 is down, the monitor and the OSD keep the data;
+#                  harmless if it is already stopped (fault tests: an S3 outage)
+#   gateway-start  start radosgw again on a cluster whose monitor and OSD run; wait until it answers;
+#                  harmless if it already runs
 #
 # stdout of `start` and `env` is only `export NAME=value` lines, so callers can do:
 #   eval "$(bash scripts/s3-server.sh start)"
 # Every progress or error message goes to stderr.
 #
 # Settings: STRATA_S3_STATE_DIR (default /tmp/strata-s3), STRATA_S3_PORT (default 7480),
-#           STRATA_S3_TIMEOUT (seconds for each wait, default 60).
+#           STRATA_S3_MON_PORT (default 6789), STRATA_S3_TIMEOUT (seconds for each wait, default 60).
+# Several clusters can run side by side (e.g. a fault test stopping its own gateway while other
+# tests use the shared one): give each its own state dir, port and monitor port. Everything else is
+# derived from the state dir (config, pid files, admin sockets, run and log dirs, lock file, the
+# command lines by which orphans are found); the OSD picks free loopback ports in 6800-7300 by
+# itself, so keep both ports outside that range.
 # The data lives in the OSD's memory: tests must delete what they write.
 
 set -euo pipefail
@@ -24,13 +33,22 @@ STATE_DIR="${STRATA_S3_STATE_DIR:-/tmp/strata-s3}"
 STATE_DIR="${STATE_DIR%/}"
 PORT="${STRATA_S3_PORT:-7480}"
 TIMEOUT="${STRATA_S3_TIMEOUT:-60}"
-MON_PORT=6789
+MON_PORT="${STRATA_S3_MON_PORT:-6789}"
 MON_ID=a
 RGW_NAME=client.rgw.a
 REGION=us-east-1
 ACCESS_KEY=strata-test-access
 SECRET_KEY=strata-test-secret-key-0123456789
 S3_UID=strata-test
+
+[[ $PORT =~ ^[0-9]+$ && $MON_PORT =~ ^[0-9]+$ ]] || {
+  printf 's3-server: error: STRATA_S3_PORT and STRATA_S3_MON_PORT must be port numbers\n' >&2
+  exit 2
+}
+[[ $PORT != "$MON_PORT" ]] || {
+  printf 's3-server: error: STRATA_S3_PORT and STRATA_S3_MON_PORT must differ\n' >&2
+  exit 2
+}
 
 CONF="$STATE_DIR/ceph.conf"
 RUN_DIR="$STATE_DIR/run"
@@ -418,6 +436,35 @@ cmd_stop() {
   log "stopped"
 }
 
+# ---------------------------------------------------------------------------------------------
+# gateway-stop / gateway-start: an S3 outage without losing the data (it lives in the OSD).
+
+cmd_gateway_stop() {
+  take_lock
+  local pid
+  if pid=$(daemon_pid "$RGW_NAME"); then
+    kill_pid "$pid" "$RGW_NAME"
+    log "gateway stopped (monitor and OSD keep running; state in $STATE_DIR)"
+  else
+    log "gateway is not running"
+  fi
+}
+
+cmd_gateway_start() {
+  take_lock
+  if ! daemon_pid "mon.$MON_ID" >/dev/null || ! daemon_pid "$(osd_name)" >/dev/null; then
+    die "no running cluster in $STATE_DIR (monitor or OSD down): use start"
+  fi
+  if daemon_pid "$RGW_NAME" >/dev/null; then
+    wait_for "radosgw to answer on port $PORT" "$LOG_DIR/$RGW_NAME.log" s3_answers
+    log "gateway already running on port $PORT"
+    return 0
+  fi
+  local t0=${EPOCHREALTIME/./}
+  start_rgw
+  log "gateway answers on http://127.0.0.1:$PORT (started in $(((${EPOCHREALTIME/./} - t0) / 1000)) ms)"
+}
+
 cmd_status() {
   if healthy; then
     log "running: http://127.0.0.1:$PORT (state in $STATE_DIR)"
@@ -434,8 +481,10 @@ main() {
     stop) cmd_stop ;;
     status) cmd_status ;;
     env) print_env ;;
+    gateway-stop) cmd_gateway_stop ;;
+    gateway-start) cmd_gateway_start ;;
     *)
-      log "usage: $0 install|start|stop|status|env"
+      log "usage: $0 install|start|stop|status|env|gateway-stop|gateway-start"
       exit 2
       ;;
   esac
