@@ -32,6 +32,13 @@ export interface ParseRangeOptions {
 export const DEFAULT_MAX_RANGES = 64
 
 const FULL: RangeRequest = { kind: 'full' }
+/**
+ * A `bytes` range-set as RFC 9110 writes it: `1#range-spec` in the list syntax of §5.6.1
+ * (`[ e ] *( OWS "," OWS [ e ] )`, so empty elements are allowed), each element an int-range
+ * (`a-b`, `a-`) or a suffix-range (`-n`), ASCII digits only, no whitespace inside an element nor
+ * before the first one. Linear: every repetition consumes a comma.
+ */
+const BYTE_RANGE_SET = /^(?:\d+-\d*|-\d+)?(?:[ \t]*,[ \t]*(?:\d+-\d*|-\d+)?)*$/
 const INT_RANGE = /^(\d+)\s*-\s*(\d+)$/
 const SUFFIX_RANGE = /^-\s*(\d+)$/
 
@@ -43,6 +50,9 @@ const SUFFIX_RANGE = /^-\s*(\d+)$/
  * end dropped, and (`combine: true`) overlapping or adjacent parts merged in request order. It does
  * not check the unit, and it deviates from RFC 9110 in ways corrected here before it runs:
  * - the unit is compared case-insensitively with `bytes`; any other unit is ignored (200);
+ * - a range-set outside the RFC 9110 grammar ({@link BYTE_RANGE_SET}) is ignored (200): range-parser
+ *   trims whitespace inside an element or before the first one (`bytes= 0-1`, `bytes=0 - 1`,
+ *   `bytes=- 5`) and would honour it;
  * - `a-b` with `b < a` is INVALID in RFC 9110 (range-parser: unsatisfiable): the header is ignored;
  * - a suffix `-n` longer than the blob means the whole blob (range-parser drops it as unsatisfiable);
  * - empty list elements (`bytes=0-1,,5-6`) are skipped, as RFC 9110 §5.6.1 asks.
@@ -60,6 +70,7 @@ export function parseRange(
   if (header === undefined) return FULL
   const equals = header.indexOf('=')
   if (equals === -1 || header.slice(0, equals).toLowerCase() !== 'bytes') return FULL
+  if (!BYTE_RANGE_SET.test(header.slice(equals + 1))) return FULL
   const parts: string[] = []
   let nonZeroSuffix = false
   for (const element of header.slice(equals + 1).split(',')) {
