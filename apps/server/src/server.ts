@@ -4,6 +4,7 @@ import { getRequestListener } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { type Logger, pino } from 'pino'
 import { baseUrlOf, createApp, type StrataApp } from './app.js'
+import { answerClientErrors } from './client-error.js'
 import type { Config } from './config/index.js'
 import { createContainer, type StrataContainer } from './container/index.js'
 import { loadIdentity, type NodeIdentity } from './identity/index.js'
@@ -82,9 +83,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let handle: (request: Request, env: unknown) => Response | Promise<Response> = () =>
     new Response(null, { status: 503, headers: { 'Retry-After': '1' } })
   const listener = getRequestListener((request, env) => handle(request, env))
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    listener(req, res)
-  })
+  // No total-time limit (Node's default cuts any request at 5 min, a large upload included):
+  // only silence is limited, by the socket timeout (a socket with no listener is destroyed).
+  const idleMs = config.server.idleTimeoutMs
+  const server = createServer(
+    { requestTimeout: 0, headersTimeout: idleMs, connectionsCheckingInterval: Math.min(idleMs, 30_000) },
+    (req: IncomingMessage, res: ServerResponse) => {
+      listener(req, res)
+    },
+  )
+  server.timeout = idleMs
+  answerClientErrors(server)
   let address: AddressInfo
   try {
     address = await listen(server, config.server.host, config.server.port)

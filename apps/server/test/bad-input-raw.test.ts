@@ -4,8 +4,9 @@
  * oversized headers, short and long bodies, and malformed `Content-Length` framing. A file planted
  * beside the data dir must never be served nor changed; nothing may be stored.
  *
- * Node's own HTTP parser (llhttp) answers framing errors before the app sees the request: those
- * rows expect its bare `400 Bad Request` / `431` with `Connection: close` and no JSON body.
+ * Node's own HTTP parser (llhttp) refuses framing errors before the app sees the request; the
+ * server answers them (`answerClientErrors`) with `400 BadRequest` / `431 HeadersTooLarge`, the
+ * JSON error body and `Connection: close`.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -30,7 +31,10 @@ const BYTES = Buffer.from('the bytes of the raw upload tests')
 const DIGEST = await sha256.digest(BYTES)
 const CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
 
-/** Raw request targets → what answers (`null` name: Node's parser or the adapter, no JSON body). */
+/**
+ * Raw request targets → what answers. Requests Node's parser refuses get the server's JSON body
+ * (`answerClientErrors`); `null` name: refused by the @hono/node-server adapter, or HEAD: no body.
+ */
 const TRAVERSALS: ReadonlyArray<[method: string, target: string, status: number, name: string | null]> = [
   ['GET', '/blob/../secret.txt', 404, 'RouteNotFound'], // dot-segments removed: /secret.txt
   ['GET', '/blob/../../secret.txt', 404, 'RouteNotFound'],
@@ -45,7 +49,7 @@ const TRAVERSALS: ReadonlyArray<[method: string, target: string, status: number,
   ['GET', '/blob/%00', 400, 'InvalidDigestError'],
   ['GET', `/blob/${z(DIGEST)}%00.data`, 400, 'InvalidDigestError'],
   ['GET', `/blob/${z(DIGEST)}%2f..%2f..%2fsecret.txt`, 400, 'InvalidDigestError'],
-  ['GET', '/blob/z\0', 400, null], // a raw NUL: Node's parser refuses the request line
+  ['GET', '/blob/z\0', 400, 'BadRequest'], // a raw NUL: Node's parser refuses the request line
   ['HEAD', '/blob/..%2fsecret.txt', 400, null], // HEAD: same status, no body
   ['GET', '/claim/../secret.txt', 404, 'RouteNotFound'],
   ['GET', '/claim/..%2f..%2fsecret.txt', 400, 'BadRequest'],
@@ -59,7 +63,7 @@ const TRAVERSALS: ReadonlyArray<[method: string, target: string, status: number,
   ['DELETE', '/blob/..%2f..%2fsecret.txt', 400, 'InvalidDigestError'],
   ['DELETE', '/blob/%2e%2e%2fsecret.txt', 400, 'InvalidDigestError'],
   ['DELETE', '/blob/../secret.txt', 404, 'RouteNotFound'],
-  ['GET', 'blob/zQm', 400, null], // origin-form must start with "/"
+  ['GET', 'blob/zQm', 400, 'BadRequest'], // origin-form must start with "/"
 ]
 
 describe.each(BACKENDS)('raw bad input against a listening server on %s', (backend) => {
@@ -132,7 +136,7 @@ describe.each(BACKENDS)('raw bad input against a listening server on %s', (backe
     ],
   ])('%s → 431 from Node, connection closed; the next request is served', async (_what, raw) => {
     const answer = await rawExchange(port, raw, { after: 'keep' })
-    expect(answer.status).toBe(431)
+    expectAnswer(answer, 431, 'HeadersTooLarge')
     expect(answer.headers.connection).toBe('close')
     const next = await rawExchange(port, request('GET', '/healthz'))
     expect(next.status).toBe(200)
@@ -152,7 +156,7 @@ describe.each(BACKENDS)('raw bad input against a listening server on %s', (backe
   ])('Content-Length %s → 400 from Node; nothing stored', async (_what, framing) => {
     const { target, checksum } = await allocateRaw()
     const answer = await rawExchange(port, request('PUT', target, [checksum, ...framing], BYTES.toString()))
-    expectAnswer(answer, 400, null)
+    expectAnswer(answer, 400, 'BadRequest')
     expect(await server.container.cradle.blobs.has(DIGEST)).toBe(false)
     expect(await blobFilesOf(join(root, 'data'))).toEqual([])
   })
@@ -220,7 +224,7 @@ describe.each(BACKENDS)('raw bad input against a listening server on %s', (backe
       port,
       request('PUT', target, [checksum, length], `${wrong}GARBAGE-AFTER-BODY`),
     )
-    expectAnswer(refused, 400, null)
+    expectAnswer(refused, 400, 'BadRequest')
     await eventually(async () => expect(await blobFilesOf(join(root, 'data'))).toEqual([]))
     expect(await server.container.cradle.blobs.has(DIGEST)).toBe(false)
     // The right bytes + a pipelined request: 201 for the blob (exactly the declared bytes), then 200.

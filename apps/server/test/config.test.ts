@@ -46,6 +46,7 @@ describe('defaults', () => {
         port: 3000,
         maxBlobSize: DEFAULT_MAX_BLOB_SIZE,
         presignExpiresIn: 900,
+        idleTimeoutMs: 60_000,
       },
       log: { level: 'info' },
       storage: {
@@ -57,6 +58,7 @@ describe('defaults', () => {
           bucketPrefix: 'strata-',
           pathStyle: true,
           requestTimeoutMs: 30_000,
+          maxBufferedBytes: 64 * 1024 * 1024,
           abortIncompleteUploadsAfterMs: 86_400_000,
         },
       },

@@ -71,6 +71,12 @@ const serverSchema = z.strictObject({
   publicUrl: baseUrl(true).optional(),
   /** Largest blob accepted, in bytes. */
   maxBlobSize: integer(1, Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_BLOB_SIZE),
+  /**
+   * A connection silent this long (nothing received or sent) is closed, and the request on it
+   * aborted (an upload stored nothing); also the time allowed to send the request headers. A
+   * request may take as long as it keeps moving: a 4 GiB upload at 1 MiB/s is fine.
+   */
+  idleTimeoutMs: integer(1000, 3_600_000).default(60_000),
   /** Lifetime of the presigned upload URLs handed out, in seconds (SigV4 allows up to 7 days). */
   presignExpiresIn: integer(1, 604_800).default(900),
   /**
