@@ -111,6 +111,11 @@ const s3Schema = z.strictObject({
   /** The longest the S3 server may stay silent during a request, in milliseconds. */
   requestTimeoutMs: integer(1, 3_600_000).default(30_000),
   /**
+   * The most upload body bytes the blobs store buffers at once over all uploads (at least 16 MiB,
+   * two 8 MiB parts). Uploads wait (FIFO) for room instead of growing memory.
+   */
+  maxBufferedBytes: integer(16 * 1024 * 1024, Number.MAX_SAFE_INTEGER).default(64 * 1024 * 1024),
+  /**
    * At start, abort the incomplete multipart uploads begun more than this many milliseconds ago:
    * what a strata process killed mid-upload leaves behind (invisible, but S3 keeps their parts).
    * Default 24 h, longer than any live upload; `0` aborts every one found (single instance only:

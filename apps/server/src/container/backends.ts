@@ -202,7 +202,12 @@ function s3Backend(config: Config): BackendSet {
   const locations = byStore((name) => `s3://${s3.bucketPrefix}${name}`)
   const stores = byStore((name) => {
     const bucket = `${s3.bucketPrefix}${name}`
-    const store = new MinioObjectStore({ client, bucket, requestTimeoutMs: s3.requestTimeoutMs })
+    const store = new MinioObjectStore({
+      client,
+      bucket,
+      requestTimeoutMs: s3.requestTimeoutMs,
+      maxBufferedBytes: s3.maxBufferedBytes,
+    })
     resources.push(storeResource(`${name} (s3 bucket ${bucket})`, store))
     return store
   })

@@ -1,15 +1,17 @@
 import type { IncomingMessage } from 'node:http'
 import type { Client } from 'minio'
-import { assertKey, assertSize, collect } from '../body.js'
+import { assertKey, assertSize } from '../body.js'
 import type { Body, GetOptions, IOOptions, ObjectResult, ObjectStore, PutOptions } from '../contract.js'
 import { type ByteRange, InvalidKeyError, RangeNotSatisfiableError, TooLargeError } from '../errors.js'
 import { resolveRange } from '../range.js'
+import { BufferBudget } from './budget.js'
 import { extentOf, readBody, sizeFrom416 } from './download.js'
 import { codeOf, isNotFound, toStoreError } from './errors.js'
 import { listPage } from './list.js'
 import { abortStaleUploads, type SweepResult } from './sweep.js'
 import { inScope, instrumentClient, type RequestScope } from './transport.js'
 import {
+  fill,
   MAX_OBJECT_SIZE,
   MAX_PART_SIZE,
   MIN_PART_SIZE,
@@ -45,6 +47,14 @@ export interface MinioObjectStoreOptions {
    */
   partSize?: number
   /**
+   * The most body bytes the store's puts buffer together (default 64 MiB, or `2 × partSize` if
+   * more; at least `2 × partSize`, else the constructor throws `RangeError`). A put leases its
+   * whole body (up to `partSize`) or each part buffer from this budget before filling it, waiting
+   * (FIFO; its signal aborts the wait) while it is spent, so concurrent uploads cannot grow memory
+   * past it. A part size grown past the budget for a huge object is counted as the whole budget.
+   */
+  maxBufferedBytes?: number
+  /**
    * The longest the S3 server may stay silent, in milliseconds (default 30,000): while connecting,
    * sending, awaiting an answer, and between two chunks of a body the caller is waiting for.
    * Past it the request is destroyed and the call fails with `UnavailableError`. A slow producer
@@ -75,6 +85,7 @@ export class MinioObjectStore implements ObjectStore {
   readonly #partSize: number
   readonly #timeoutMs: number
   readonly #pageSize: number
+  readonly #budget: BufferBudget
   #opened = false
 
   /** @throws {RangeError | TypeError} for an invalid option or a client that is not a minio v8 Client. */
@@ -92,6 +103,11 @@ export class MinioObjectStore implements ObjectStore {
       throw new RangeError(`partSize must be an integer from ${MIN_PART_SIZE} to ${MAX_PART_SIZE}`)
     }
     if (!(this.#timeoutMs > 0)) throw new RangeError('requestTimeoutMs must be positive')
+    const maxBuffered = options.maxBufferedBytes ?? Math.max(64 * MiB, 2 * this.#partSize)
+    if (!Number.isSafeInteger(maxBuffered) || maxBuffered < 2 * this.#partSize) {
+      throw new RangeError('maxBufferedBytes must be an integer of at least 2 × partSize')
+    }
+    this.#budget = new BufferBudget(maxBuffered, { bufferSize: this.#partSize })
     if (!Number.isInteger(this.#pageSize) || this.#pageSize < 1 || this.#pageSize > 1000) {
       throw new RangeError('listPageSize must be an integer from 1 to 1000')
     }
@@ -117,6 +133,11 @@ export class MinioObjectStore implements ObjectStore {
     this.#opened = true
   }
 
+  /** The puts' shared buffer budget (`maxBufferedBytes`): `capacity`, `inUse`, `pooled`, `highWaterMark`, `waiting`. */
+  get bufferBudget(): Pick<BufferBudget, 'capacity' | 'inUse' | 'pooled' | 'highWaterMark' | 'waiting'> {
+    return this.#budget
+  }
+
   /**
    * Aborts the bucket's incomplete multipart uploads started before `olderThan`: the left-overs of
    * a writer that died mid-put (see `abortStaleUploads` in `./sweep.ts`). Uploads started since may
@@ -138,17 +159,29 @@ export class MinioObjectStore implements ObjectStore {
     const { signal } = options
     signal?.throwIfAborted()
     if (size > MAX_OBJECT_SIZE) throw new TooLargeError(MAX_OBJECT_SIZE, size)
-    const target = { client: this.#client, bucket: this.#bucket, key, timeoutMs: this.#timeoutMs }
+    const target = {
+      client: this.#client,
+      bucket: this.#bucket,
+      key,
+      timeoutMs: this.#timeoutMs,
+      budget: this.#budget,
+    }
     if (size > this.#partSize) {
       await putMultipart(target, size, partSizeFor(size, this.#partSize), body, signal)
       return
     }
-    const bytes = await collect(body, size, signal)
-    const scope = this.#scope(signal)
+    // A body over half a part takes a pooled part buffer (no garbage); a smaller one its own bytes.
+    const lease = await this.#budget.acquireBuffer(size, signal)
     try {
-      await putWhole(target, bytes, scope)
-    } catch (error) {
-      throw toStoreError(error, { signal, scope })
+      const bytes = await fill(body, size, lease.buffer, signal)
+      const scope = this.#scope(signal)
+      try {
+        await putWhole(target, bytes, scope)
+      } catch (error) {
+        throw toStoreError(error, { signal, scope })
+      }
+    } finally {
+      lease.release()
     }
   }
 

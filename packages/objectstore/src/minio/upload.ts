@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Client } from 'minio'
 import { exactly } from '../body.js'
 import type { Body } from '../contract.js'
+import type { BufferBudget, Lease } from './budget.js'
 import { toStoreError } from './errors.js'
 import { inScope, type RequestScope } from './transport.js'
 
@@ -21,6 +22,14 @@ export interface UploadTarget {
   key: string
   /** The store's `requestTimeoutMs`. */
   timeoutMs: number
+  /** The store's shared buffer budget: every part buffer is leased from it. */
+  budget: BufferBudget
+}
+
+/** A part buffer and the budget it holds. */
+interface Slot {
+  buffer: Buffer
+  lease: Lease
 }
 
 /**
@@ -31,6 +40,25 @@ export function partSizeFor(size: number, partSize: number): number {
   if (size <= partSize * MAX_PARTS) return partSize
   const MiB = 1024 * 1024
   return Math.ceil(size / MAX_PARTS / MiB) * MiB
+}
+
+/**
+ * Reads `body` (exactly `size` bytes) into `buffer` (at least `size` long): the whole body of a
+ * small put, into a buffer leased from the budget.
+ * @throws {TooLargeError | TooSmallError} from `exactly`; the signal's reason.
+ */
+export async function fill(
+  body: Body,
+  size: number,
+  buffer: Uint8Array,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  let offset = 0
+  for await (const chunk of exactly(body, size, signal)) {
+    buffer.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return buffer.subarray(0, size)
 }
 
 /** Uploads `bytes` in one PutObject (minio signs it; Content-MD5 over TLS, where the payload is unsigned). */
@@ -48,12 +76,17 @@ export async function putWhole(target: UploadTarget, bytes: Uint8Array, scope: R
 
 /**
  * Streams `body` (declared `size` bytes) up as a multipart upload of `partSize` parts with at most
- * one part uploading while the next one fills: memory held is at most two parts. The upload is
- * completed only once `body` has ended with exactly `size` bytes (so a longer body is seen even
- * when its first `size` bytes are all uploaded); on any failure the in-flight part is cancelled
- * and the upload aborted, so nothing becomes visible and no parts are left behind.
- * @throws {TooSmallError | TooLargeError} from `exactly`; the signal's reason; the client's
- *   errors mapped by {@link toStoreError}.
+ * one part uploading while the next one fills: memory held is at most two parts. Each part buffer
+ * is leased from `target.budget` before it is filled (waiting, FIFO, while the budget is spent;
+ * the first before the upload is initiated, so a waiting put holds nothing on S3) and given back
+ * (to the budget's pool of part buffers) as soon as that part is uploaded, or when the put fails. No deadlock: a put waits for budget
+ * only while it holds at most its part in flight, which completes without budget and frees its
+ * lease; it never waits while holding a buffer it is filling.
+ * The upload is completed only once `body` has ended with exactly `size` bytes (so a longer body is
+ * seen even when its first `size` bytes are all uploaded); on any failure the in-flight part is
+ * cancelled and the upload aborted, so nothing becomes visible and no parts are left behind.
+ * @throws {TooSmallError | TooLargeError} from `exactly`; the signal's reason (also while waiting
+ *   for budget); the client's errors mapped by {@link toStoreError}.
  */
 export async function putMultipart(
   target: UploadTarget,
@@ -62,70 +95,84 @@ export async function putMultipart(
   body: Body,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const { client, bucket, key } = target
-  // Aborted on failure: cancels the part in flight and stops reading the body.
+  const { client, bucket, key, budget } = target
+  // Aborted on failure: cancels the part in flight, stops reading the body and waiting for budget.
   const failure = new AbortController()
   const combined = signal ? AbortSignal.any([signal, failure.signal]) : failure.signal
   // One scope for the upload's requests (they run one after another): its last response tells
   // what a failure was.
   const scope: RequestScope = { signal: combined, timeoutMs: target.timeoutMs, streamsBody: false }
-  const uploadId = await inScope(scope, () => client.initiateNewMultipartUpload(bucket, key, {})).catch(
-    (error: unknown) => {
-      throw toStoreError(error, { signal, scope })
-    },
-  )
+  const held = new Set<Lease>()
+  const lease = async (length: number): Promise<Slot> => {
+    const granted = await budget.acquireBuffer(length, combined)
+    held.add(granted)
+    return { buffer: granted.buffer, lease: granted }
+  }
+  const giveBack = (granted: Lease) => {
+    held.delete(granted)
+    granted.release()
+  }
   const etags: { part: number; etag: string }[] = []
+  let uploadId: string | undefined
   let inFlight: Promise<void> | undefined
-  const send = (part: number, payload: Buffer): Promise<void> => {
-    const upload = inScope(scope, async () => {
+  const send = (id: string, part: number, slot: Slot, payload: Buffer): void => {
+    const done = inScope(scope, async () => {
       const headers = integrityHeaders(client, payload)
       const { etag } = await client.uploadPart(
-        { bucketName: bucket, objectName: key, uploadID: uploadId, partNumber: part, headers },
+        { bucketName: bucket, objectName: key, uploadID: id, partNumber: part, headers },
         payload,
       )
       etags.push({ part, etag })
+      giveBack(slot.lease)
     })
     // Stop reading the body at once when a part fails; the error surfaces at the next await.
-    upload.catch((error: unknown) => failure.abort(error))
-    return upload
+    done.catch((error: unknown) => failure.abort(error))
+    inFlight = done
   }
   try {
-    // Two buffers used in turn: one uploading while the other fills; no garbage per part.
-    const odd = Buffer.allocUnsafe(Math.min(partSize, size))
-    const even = Buffer.allocUnsafe(Math.min(partSize, size - odd.byteLength))
+    let filling = await lease(Math.min(partSize, size))
+    const id = await inScope(scope, () => client.initiateNewMultipartUpload(bucket, key, {}))
+    uploadId = id
     let part = 1
     let uploaded = 0
-    let buffer = odd.subarray(0, Math.min(partSize, size))
     let filled = 0
     for await (const chunk of exactly(body, size, combined)) {
       let offset = 0
       while (offset < chunk.byteLength) {
+        const { buffer } = filling
         const n = Math.min(chunk.byteLength - offset, buffer.byteLength - filled)
         buffer.set(chunk.subarray(offset, offset + n), filled)
         filled += n
         offset += n
         if (filled < buffer.byteLength) continue
-        // The other buffer is free again once its part is uploaded.
+        // One part in flight at a time.
         await inFlight
-        inFlight = send(part, buffer)
+        send(id, part, filling, buffer)
         uploaded += buffer.byteLength
-        buffer = (part % 2 === 0 ? odd : even).subarray(0, Math.min(partSize, size - uploaded))
         part++
         filled = 0
+        const next = Math.min(partSize, size - uploaded)
+        // While this waits for budget, the part just sent uploads and frees its own lease.
+        if (next > 0) filling = await lease(next)
       }
     }
     await inFlight
     etags.sort((a, b) => a.part - b.part)
-    await inScope(scope, () => client.completeMultipartUpload(bucket, key, uploadId, etags))
+    await inScope(scope, () => client.completeMultipartUpload(bucket, key, id, etags))
   } catch (error) {
     const mapped = toStoreError(error, { signal, scope })
     failure.abort(mapped)
     await inFlight?.catch(() => {})
-    // Best effort, outside the caller's (maybe aborted) signal; an upload left behind by a failed
-    // abort is invisible and is removed by a bucket lifecycle rule (see README).
-    const cleanup: RequestScope = { signal: undefined, timeoutMs: target.timeoutMs, streamsBody: false }
-    await inScope(cleanup, () => client.abortMultipartUpload(bucket, key, uploadId)).catch(() => {})
+    if (uploadId !== undefined) {
+      const id = uploadId
+      // Best effort, outside the caller's (maybe aborted) signal; an upload left behind by a failed
+      // abort is invisible and is removed by a bucket lifecycle rule (see README).
+      const cleanup: RequestScope = { signal: undefined, timeoutMs: target.timeoutMs, streamsBody: false }
+      await inScope(cleanup, () => client.abortMultipartUpload(bucket, key, id)).catch(() => {})
+    }
     throw mapped
+  } finally {
+    for (const granted of held) granted.release()
   }
 }
 
