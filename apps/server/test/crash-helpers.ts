@@ -4,11 +4,18 @@
  * acknowledged (a 2xx reached the client) or not; and the checks made after the restart.
  */
 import { encodeEntry, RetrievalJournal } from '@strata/local/journal'
-import { CAR, invoke, Receipt } from '@ucanto/core'
-import { ed25519 } from '@ucanto/principal'
+import { CAR } from '@ucanto/core'
 import { expect } from 'vitest'
 import { CHILD_TOKEN } from './child-server.js'
-import { allocate, deterministicStream, hashedGet, hashStream, send, zDigest } from './e2e-helpers.js'
+import {
+  allocate,
+  deterministicStream,
+  hashedGet,
+  hashStream,
+  retrievalReceipt,
+  send,
+  zDigest,
+} from './e2e-helpers.js'
 
 /** A blob of the workload: its deterministic bytes, digest and size. */
 export interface Blob {
@@ -56,17 +63,9 @@ export async function upload(
   return (await send(allocation.url, 'PUT', allocation.headers, body())).status
 }
 
-const node = await ed25519.generate()
-
 /** A retrieval receipt's archive, unique per `n`, and the journal entry CID it will have. */
 export async function receiptArchive(n: number): Promise<{ entry: string; bytes: Uint8Array }> {
-  const ran = await invoke({
-    issuer: node,
-    audience: node,
-    capability: { can: 'space/content/retrieve', with: node.did(), nb: { range: [0, n] } },
-    nonce: `crash-${n}`,
-  }).delegate()
-  const { cid, bytes } = await encodeEntry(await Receipt.issue({ issuer: node, ran, result: { ok: {} } }))
+  const { cid, bytes } = await encodeEntry(await retrievalReceipt(1_000_000 + n))
   return { entry: cid.toString(), bytes }
 }
 

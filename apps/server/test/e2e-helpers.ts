@@ -4,10 +4,12 @@
  * presigned URL with exactly its signed headers), over `node:http` so request bodies stream with
  * the signed `content-length` and nothing is buffered.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { invoke, Receipt } from '@ucanto/core'
+import { ed25519 } from '@ucanto/principal'
 import { base58btc } from 'multiformats/bases/base58'
 import { create as createDigest } from 'multiformats/hashes/digest'
 
@@ -145,4 +147,31 @@ export async function hashStream(
     bytes += chunk.byteLength
   }
   return { sha256: hash.digest('hex'), bytes }
+}
+
+/** A small blob held in memory: random bytes, their sha256 (hex) and `z…` digest. */
+export interface MemoryBlob {
+  bytes: Buffer
+  sha256: string
+  z: string
+}
+
+/** A {@link MemoryBlob} of `size` random bytes. */
+export function memoryBlob(size: number): MemoryBlob {
+  const bytes = randomBytes(size)
+  const sha256 = createHash('sha256').update(bytes).digest('hex')
+  return { bytes, sha256, z: zDigest(sha256) }
+}
+
+const receiptIssuer = await ed25519.generate()
+
+/** A real ucanto receipt of a `space/content/retrieve` invocation, unique per `n` (what the journal holds). */
+export async function retrievalReceipt(n: number, issuer: typeof receiptIssuer = receiptIssuer) {
+  const ran = await invoke({
+    issuer,
+    audience: issuer,
+    capability: { can: 'space/content/retrieve', with: issuer.did(), nb: { range: [0, n] } },
+    nonce: String(n),
+  }).delegate()
+  return Receipt.issue({ issuer, ran, result: { ok: {} } })
 }

@@ -1,43 +1,15 @@
-/**
- * Fault: the disk fills up under `strata serve` (the built CLI, filesystem mode) whose data dir is
- * a 24 MiB tmpfs (`fault-disk.ts`: a direct mount as root, else a private mount namespace).
- *
- * The upload that does not fit answers 507 `InsufficientStorageError` and leaves nothing behind
- * (GET 404, `.temp` empty, no stray blob file); earlier blobs still read back intact; a record
- * write on a full disk answers 507 without harming LevelDB (a restart on the same dir opens it);
- * once a blob is deleted, a new upload that fits succeeds.
- */
-import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, rm, statfs, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { filesUnder } from './bad-input-helpers.js'
 import { CHILD_TOKEN, type Child, startChild } from './child-server.js'
-import { allocate, hashedGet, send, zDigest } from './e2e-helpers.js'
+import { allocate, hashedGet, type MemoryBlob, memoryBlob, send } from './e2e-helpers.js'
 import { type SmallDisk, smallDisk } from './fault-disk.js'
 
 const MiB = 1024 * 1024
 const DISK_MIB = 24
 const BLOB_SIZE = 4 * MiB
-
-/** A blob held in memory. */
-interface Blob {
-  bytes: Buffer
-  sha256: string
-  z: string
-}
-
-function makeBlob(size: number): Blob {
-  const bytes = randomBytes(size)
-  const sha256 = createHash('sha256').update(bytes).digest('hex')
-  return { bytes, sha256, z: zDigest(sha256) }
-}
-
-/** The files under `dir`, recursively, as paths relative to it. */
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true })
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
-}
 
 describe('fault: full disk (filesystem backend on a small tmpfs)', () => {
   let base: string | undefined
@@ -45,7 +17,7 @@ describe('fault: full disk (filesystem backend on a small tmpfs)', () => {
   let child: Child | undefined
   let dataDir = ''
   let did = ''
-  const stored: Blob[] = []
+  const stored: MemoryBlob[] = []
 
   const server = () => child as Child
   const view = (path: string) => (disk as SmallDisk).view(path)
@@ -62,7 +34,7 @@ describe('fault: full disk (filesystem backend on a small tmpfs)', () => {
   }
 
   /** Allocates and PUTs `blob`: the allocation's status, then the PUT's (0 when not sent). */
-  async function upload(blob: Blob): Promise<{ allocated: number; put: number; body: string }> {
+  async function upload(blob: MemoryBlob): Promise<{ allocated: number; put: number; body: string }> {
     const res = await allocateOnly(blob)
     if (res.status !== 201) return { allocated: res.status, put: 0, body: res.body }
     const { url, headers } = JSON.parse(res.body) as { url: string; headers: Record<string, string> }
@@ -71,7 +43,7 @@ describe('fault: full disk (filesystem backend on a small tmpfs)', () => {
   }
 
   /** `POST /allocations` of `blob` only. */
-  async function allocateOnly(blob: Blob): Promise<{ status: number; body: string }> {
+  async function allocateOnly(blob: MemoryBlob): Promise<{ status: number; body: string }> {
     const res = await send(
       `${server().url}/allocations`,
       'POST',
@@ -81,7 +53,7 @@ describe('fault: full disk (filesystem backend on a small tmpfs)', () => {
     return { status: res.status, body: res.body.toString() }
   }
 
-  async function expectIntact(blob: Blob): Promise<void> {
+  async function expectIntact(blob: MemoryBlob): Promise<void> {
     const got = await hashedGet(`${server().url}/blob/${blob.z}`)
     expect(got.status).toBe(200)
     expect({ sha256: got.sha256, bytes: got.bytes }).toEqual({
@@ -120,9 +92,9 @@ describe('fault: full disk (filesystem backend on a small tmpfs)', () => {
   })
 
   it('answers 507 to the upload that does not fit, leaving nothing behind; earlier blobs stay readable', async () => {
-    let refused: { blob: Blob; put: number; body: string } | undefined
+    let refused: { blob: MemoryBlob; put: number; body: string } | undefined
     for (let i = 0; i < 10 && refused === undefined; i++) {
-      const blob = makeBlob(BLOB_SIZE)
+      const blob = memoryBlob(BLOB_SIZE)
       const answer = await upload(blob)
       expect(answer.allocated, answer.body).toBe(201)
       if (answer.put === 201) stored.push(blob)
@@ -163,7 +135,7 @@ describe('fault: full disk (filesystem backend on a small tmpfs)', () => {
       let created = 0
       let answer: Awaited<ReturnType<typeof allocateOnly>> | undefined
       for (let i = 0; i < 500; i++) {
-        answer = await allocateOnly(makeBlob(16))
+        answer = await allocateOnly(memoryBlob(16))
         if (answer.status !== 201) break
         created++
       }
@@ -184,9 +156,9 @@ describe('fault: full disk (filesystem backend on a small tmpfs)', () => {
   }, 60_000)
 
   it('stores a new upload once a blob is deleted, and LevelDB reopens fine after a restart', async () => {
-    const victim = stored.shift() as Blob
+    const victim = stored.shift() as MemoryBlob
     expect((await send(`${server().url}/blob/${victim.z}`, 'DELETE', bearer)).status).toBe(204)
-    const blob = makeBlob(BLOB_SIZE - 12_345)
+    const blob = memoryBlob(BLOB_SIZE - 12_345)
     const answer = await upload(blob)
     expect([answer.allocated, answer.put], answer.body).toEqual([201, 201])
     stored.push(blob)
@@ -199,7 +171,7 @@ describe('fault: full disk (filesystem backend on a small tmpfs)', () => {
     for (const b of stored) await expectIntact(b)
     const again = await allocate(server().url, CHILD_TOKEN, did, blob.z, blob.bytes.length)
     expect(again.allocation).toEqual({ allocated: false })
-    const small = makeBlob(10_000)
+    const small = memoryBlob(10_000)
     const last = await upload(small)
     expect([last.allocated, last.put], last.body).toEqual([201, 201])
   }, 60_000)

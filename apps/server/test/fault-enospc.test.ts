@@ -13,9 +13,8 @@ import { join } from 'node:path'
 import { RetrievalJournal } from '@strata/local/journal'
 import { InsufficientStorageError } from '@strata/objectstore'
 import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
-import { invoke, Receipt } from '@ucanto/core'
-import { ed25519 } from '@ucanto/principal'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { retrievalReceipt } from './e2e-helpers.js'
 
 /** Bytes the armed writes may still write before ENOSPC; Infinity = no fault. */
 const faults = vi.hoisted(() => ({ budget: Number.POSITIVE_INFINITY, hits: 0 }))
@@ -121,31 +120,21 @@ describe('fault: injected ENOSPC', () => {
   })
 
   it('journal: an append the disk cannot hold throws InsufficientStorageError and appends nothing', async () => {
-    const node = await ed25519.generate()
-    const receipt = async (n: number) => {
-      const ran = await invoke({
-        issuer: node,
-        audience: node,
-        capability: { can: 'space/content/retrieve', with: node.did(), nb: { range: [0, n] } },
-        nonce: String(n),
-      }).delegate()
-      return Receipt.issue({ issuer: node, ran, result: { ok: {} } })
-    }
     const journal = new RetrievalJournal({ path: dir, rotateInterval: 0 })
     await journal.open()
-    await journal.append(await receipt(1))
+    await journal.append(await retrievalReceipt(1))
     const before = journal.status
     const wip = join(dir, 'egress.car.wip')
     expect((await stat(wip)).size).toBe(before.size)
 
     faults.budget = 10 // a few bytes of the next section land, then ENOSPC
-    const error = await journal.append(await receipt(2)).catch((e: unknown) => e)
+    const error = await journal.append(await retrievalReceipt(2)).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(InsufficientStorageError)
     expect(journal.status).toEqual(before)
     expect((await stat(wip)).size).toBe(before.size) // the partial section was cut off
 
     faults.budget = Number.POSITIVE_INFINITY
-    await journal.append(await receipt(3))
+    await journal.append(await retrievalReceipt(3))
     expect(journal.status.entries).toBe(before.entries + 1)
     await journal.close()
 

@@ -1,14 +1,3 @@
-/**
- * Fault: the S3 server goes down and comes back while `strata serve` (the built CLI, s3 mode) keeps
- * running. The cluster is private (its own state dir and ports, `fault-s3-cluster.ts`): only its
- * gateway (radosgw) is stopped, so the OSD keeps the data, and the shared server is never touched.
- *
- * During the outage every request must answer 503 (JSON error body, `Retry-After`) quickly, never
- * 500 nor hang, and `/readyz` 503 naming the failing stores; after `gateway-start` the SAME server
- * process must become ready again, serve uploads and downloads, and every blob acknowledged before
- * the outage must read back intact. Uploads refused during the outage leave nothing behind.
- */
-import { createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -16,7 +5,7 @@ import { MinioObjectStore } from '@strata/objectstore/minio'
 import { incompleteUploads, s3TestClient } from '@strata/objectstore/testing'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { CHILD_TOKEN, type Child, startChild } from './child-server.js'
-import { type Allocation, allocate, hashedGet, send, zDigest } from './e2e-helpers.js'
+import { type Allocation, allocate, hashedGet, type MemoryBlob, memoryBlob, send } from './e2e-helpers.js'
 import { describeCeph, type PrivateCluster, startPrivateCluster } from './fault-s3-cluster.js'
 import { type Outcome, runLoad, summarise } from './fault-s3-load.js'
 
@@ -27,40 +16,27 @@ const MAX_LATENCY_MS = 5000
 const MAX_RECOVERY_MS = 15_000
 const PREFIX = `strata-fault-${Date.now().toString(36)}-`
 
-/** A blob held in memory: its bytes, sha256 and `z…` digest. */
-interface Blob {
-  bytes: Buffer
-  sha256: string
-  z: string
-}
-
-function makeBlob(size: number): Blob {
-  const bytes = randomBytes(size)
-  const sha256 = createHash('sha256').update(bytes).digest('hex')
-  return { bytes, sha256, z: zDigest(sha256) }
-}
-
 describeCeph('fault: S3 gateway stopped and restarted under load', () => {
   let cluster: PrivateCluster | undefined
   let child: Child | undefined
   let dataDir: string | undefined
   let did = ''
   /** Acknowledged (PUT answered 2xx): must stay intact through the outage. */
-  const stored: Blob[] = []
+  const stored: MemoryBlob[] = []
   /** Allocated before the outage, PUT during it (and again after). */
-  const pending: { blob: Blob; allocation: Allocation }[] = []
+  const pending: { blob: MemoryBlob; allocation: Allocation }[] = []
   const outcomes: Outcome[] = []
 
   const bearer = { authorization: `Bearer ${CHILD_TOKEN}` }
   const server = () => child as Child
 
-  async function upload(blob: Blob): Promise<number> {
+  async function upload(blob: MemoryBlob): Promise<number> {
     const { allocation } = await allocate(server().url, CHILD_TOKEN, did, blob.z, blob.bytes.length)
     const put = await send(allocation.url as string, 'PUT', allocation.headers, blob.bytes)
     return put.status
   }
 
-  async function expectIntact(blob: Blob): Promise<void> {
+  async function expectIntact(blob: MemoryBlob): Promise<void> {
     const got = await hashedGet(`${server().url}/blob/${blob.z}`)
     expect(got.status).toBe(200)
     expect({ sha256: got.sha256, bytes: got.bytes }).toEqual({
@@ -105,12 +81,12 @@ describeCeph('fault: S3 gateway stopped and restarted under load', () => {
 
   it('stores blobs while S3 is up (one of them multipart)', async () => {
     for (const size of [300 * KiB, 64 * KiB + 7, 9 * 1024 * KiB]) {
-      const blob = makeBlob(size)
+      const blob = memoryBlob(size)
       expect(await upload(blob)).toBe(201)
       stored.push(blob)
     }
     for (let i = 0; i < 4; i++) {
-      const blob = makeBlob(100 * KiB + i)
+      const blob = memoryBlob(100 * KiB + i)
       const { status, allocation } = await allocate(server().url, CHILD_TOKEN, did, blob.z, blob.bytes.length)
       expect(status).toBe(201)
       pending.push({ blob, allocation })
@@ -197,7 +173,7 @@ describeCeph('fault: S3 gateway stopped and restarted under load', () => {
       expect(put.status, put.body.toString()).toBe(retried && put.status === 200 ? 200 : 201)
       stored.push(blob)
     }
-    const fresh = makeBlob(200 * KiB)
+    const fresh = memoryBlob(200 * KiB)
     expect(await upload(fresh)).toBe(201)
     stored.push(fresh)
     for (const blob of stored) await expectIntact(blob)
@@ -214,7 +190,7 @@ describeCeph('fault: S3 gateway stopped and restarted under load', () => {
     const c = cluster as PrivateCluster
     const pid = Number((await readFile(join(c.stateDir, 'run', 'client.rgw.a.pid'), 'utf8')).trim())
     expect(pid).toBeGreaterThan(1)
-    const blob = stored[0] as Blob
+    const blob = stored[0] as MemoryBlob
     process.kill(pid, 'SIGSTOP') // accepts connections (kernel backlog), never answers
     const latencies: number[] = []
     try {

@@ -3,24 +3,12 @@
  * its batch by `GET /receipts/:batch`. Each bad input gets its status and appends nothing.
  */
 import { decodeEntry, encodeEntry } from '@strata/local/journal'
-import { CAR, invoke, Receipt } from '@ucanto/core'
+import { CAR, invoke } from '@ucanto/core'
 import { ed25519 } from '@ucanto/principal'
 import { describe, expect, it } from 'vitest'
 import { MAX_RECEIPT_ARCHIVE_BYTES } from '../src/http/index.js'
+import { retrievalReceipt } from './e2e-helpers.js'
 import { auth, BACKENDS, expectError, useWriteCtx } from './http-write-fixtures.js'
-
-const node = await ed25519.generate()
-
-/** A real ucanto receipt of a `space/content/retrieve` invocation, unique per `n`. */
-async function retrievalReceipt(n: number) {
-  const ran = await invoke({
-    issuer: node,
-    audience: node,
-    capability: { can: 'space/content/retrieve', with: node.did(), nb: { range: [0, n] } },
-    nonce: String(n),
-  }).delegate()
-  return Receipt.issue({ issuer: node, ran, result: { ok: {} } })
-}
 
 const car = { ...auth, 'content-type': 'application/vnd.ipld.car' }
 
@@ -89,6 +77,7 @@ describe.each(BACKENDS)('POST /receipts on %s', (backend) => {
 
 /** A well-formed CAR whose root is a delegation's block, not a receipt archive variant. */
 async function notAReceipt(): Promise<Uint8Array> {
+  const node = await ed25519.generate()
   const delegation = await invoke({
     issuer: node,
     audience: node,
