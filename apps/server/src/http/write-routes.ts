@@ -111,7 +111,12 @@ export function writeRoutes(options: WriteRoutesOptions): Hono {
     await requireAllocation(c, digest, Math.floor(current / 1000))
     const body = (c.req.raw.body ?? []) as AsyncIterable<Uint8Array>
     const { created } = await cradle.blobs.put(digest, size, body, { signal: c.req.raw.signal })
-    return c.body(null, created ? 201 : 200, { ETag: etagOf(digest), Location: locationOf(digest) })
+    const answer: Record<string, string> = { ETag: etagOf(digest), Location: locationOf(digest) }
+    // Already stored: the body was not read. A small one is read off so the connection can serve
+    // the next request; for a larger one the connection is closed after the answer (else the
+    // adapter would drain it for a while, then cut a connection it announced as kept alive).
+    if (!created && !(await discarded(body, size))) answer.Connection = 'close'
+    return c.body(null, created ? 201 : 200, answer)
   })
 
   async function requireAllocation(c: Context, digest: MultihashDigest, seconds: number): Promise<void> {
@@ -161,6 +166,22 @@ export function writeRoutes(options: WriteRoutesOptions): Hono {
   app.route('/', carRoutes({ claims: cradle.claims, journal: cradle.journal, logger: cradle.logger }))
   app.route('/', journalRoutes({ journal: cradle.journal, auth, logger: cradle.logger }))
   return app
+}
+
+/** The most bytes of an already-stored blob's body read off (and dropped) to keep the connection. */
+export const MAX_DISCARDED_BODY = 1024 * 1024
+
+/** Reads `body` to its end and drops it when it is at most {@link MAX_DISCARDED_BODY}; answers whether it did. */
+async function discarded(body: AsyncIterable<Uint8Array>, size: number): Promise<boolean> {
+  if (size > MAX_DISCARDED_BODY) return false
+  try {
+    for await (const _chunk of body) {
+      // dropped
+    }
+    return true
+  } catch {
+    return false
+  }
 }
 
 function isNotFound(error: unknown): boolean {
