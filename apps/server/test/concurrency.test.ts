@@ -22,22 +22,16 @@ import { Agent } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MinioObjectStore } from '@strata/objectstore/minio'
-import {
-  describeS3,
-  emptyBucket,
-  incompleteUploads,
-  type S3TestSettings,
-  s3TestClient,
-} from '@strata/objectstore/testing'
+import { describeS3, incompleteUploads, type S3TestSettings, s3TestClient } from '@strata/objectstore/testing'
 import { base58btc } from 'multiformats/bases/base58'
 import { decode as decodeDigest } from 'multiformats/hashes/digest'
 import { pino } from 'pino'
 import { afterAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../src/config/index.js'
-import { STORE_NAMES } from '../src/container/index.js'
 import { type RunningServer, startServer } from '../src/server.js'
 import { exchange, LoadClient } from './load-client.js'
 import { type SeededBlob, seededBlob } from './load-content.js'
+import { dropStoreBuckets, s3Storage } from './s3-helpers.js'
 
 const MiB = 1024 * 1024
 const ROUNDS = 20
@@ -210,13 +204,7 @@ describeS3('concurrency on s3', (settings: S3TestSettings) => {
         storage: {
           backend: 's3',
           dataDir,
-          s3: {
-            endpoint: settings.endpoint,
-            region: settings.region,
-            accessKey: settings.accessKey,
-            secretKey: settings.secretKey,
-            bucketPrefix: prefix,
-          },
+          s3: s3Storage(settings, prefix),
         },
       })
       return startServer({ config, logger: pino({ level: 'silent' }) })
@@ -232,12 +220,7 @@ describeS3('concurrency on s3', (settings: S3TestSettings) => {
       return (await incompleteUploads(s3, bucket)).length
     },
     async cleanup() {
-      for (const name of STORE_NAMES) {
-        const each = `${prefix}${name}`
-        if (!(await s3.bucketExists(each).catch(() => false))) continue
-        await emptyBucket(s3, each)
-        await s3.removeBucket(each)
-      }
+      await dropStoreBuckets(s3, prefix)
       for (const dir of dirs) await rm(dir, { recursive: true, force: true })
     },
   })

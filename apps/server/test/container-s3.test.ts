@@ -4,7 +4,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MinioObjectStore } from '@strata/objectstore/minio'
-import { describeS3, emptyBucket, s3TestClient } from '@strata/objectstore/testing'
+import { describeS3, s3TestClient } from '@strata/objectstore/testing'
 import { ed25519 } from '@ucanto/principal'
 import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -12,6 +12,7 @@ import { pino } from 'pino'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type Config, configSchema } from '../src/config/index.js'
 import { createContainer, STORE_NAMES, type StrataContainer } from '../src/container/index.js'
+import { dropStoreBuckets, s3Storage } from './s3-helpers.js'
 
 const quiet = pino({ level: 'silent' })
 let dataDir: string
@@ -52,22 +53,10 @@ async function text(body: AsyncIterable<Uint8Array>): Promise<string> {
 describeS3('container, s3 backend', (settings) => {
   const prefix = `strata-ct-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}-`
   const client = s3TestClient(settings)
-  const config = () =>
-    s3Config({
-      endpoint: settings.endpoint,
-      region: settings.region,
-      accessKey: settings.accessKey,
-      secretKey: settings.secretKey,
-      bucketPrefix: prefix,
-    })
+  const config = () => s3Config(s3Storage(settings, prefix))
 
   afterAll(async () => {
-    for (const name of STORE_NAMES) {
-      const bucket = `${prefix}${name}`
-      if (!(await client.bucketExists(bucket))) continue
-      await emptyBucket(client, bucket)
-      await client.removeBucket(bucket)
-    }
+    await dropStoreBuckets(client, prefix)
   })
 
   it('creates one bucket per store, stores Piri-style keys, keeps local stores on disk', async () => {
@@ -150,12 +139,7 @@ describeS3('container, s3 backend becoming unreachable', (settings) => {
   const creds = { region: settings.region, accessKey: settings.accessKey, secretKey: settings.secretKey }
 
   afterAll(async () => {
-    for (const name of STORE_NAMES) {
-      const bucket = `${prefix}${name}`
-      if (!(await client.bucketExists(bucket))) continue
-      await emptyBucket(client, bucket)
-      await client.removeBucket(bucket)
-    }
+    await dropStoreBuckets(client, prefix)
   })
 
   it('is not ready, quickly, once the S3 port is closed', async () => {

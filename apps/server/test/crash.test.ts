@@ -16,17 +16,10 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MinioObjectStore } from '@strata/objectstore/minio'
-import {
-  describeS3,
-  emptyBucket,
-  incompleteUploads,
-  type S3TestSettings,
-  s3TestClient,
-} from '@strata/objectstore/testing'
+import { describeS3, incompleteUploads, type S3TestSettings, s3TestClient } from '@strata/objectstore/testing'
 import { base32 } from 'multiformats/bases/base32'
 import { decode as decodeDigest } from 'multiformats/hashes/digest'
 import { afterAll, describe, expect, it } from 'vitest'
-import { STORE_NAMES } from '../src/container/index.js'
 import { type Child, startChild } from './child-server.js'
 import {
   type Blob,
@@ -38,6 +31,7 @@ import {
   writeLoop,
 } from './crash-helpers.js'
 import { hashStream, send } from './e2e-helpers.js'
+import { dropStoreBuckets, s3Env } from './s3-helpers.js'
 
 const MiB = 1024 * 1024
 
@@ -178,12 +172,7 @@ describeS3('crash safety on s3', (settings: S3TestSettings) => {
   const client = s3TestClient(settings)
   const dirs: string[] = []
   afterAll(async () => {
-    for (const name of STORE_NAMES) {
-      const bucket = `${prefix}${name}`
-      if (!(await client.bucketExists(bucket).catch(() => false))) continue
-      await emptyBucket(client, bucket)
-      await client.removeBucket(bucket)
-    }
+    await dropStoreBuckets(client, prefix)
     for (const dir of dirs) await rm(dir, { recursive: true, force: true })
   })
 
@@ -194,11 +183,7 @@ describeS3('crash safety on s3', (settings: S3TestSettings) => {
     const mode: Mode = {
       backend: 's3',
       env: {
-        STRATA_STORAGE_S3_ENDPOINT: settings.endpoint,
-        STRATA_STORAGE_S3_REGION: settings.region,
-        STRATA_STORAGE_S3_ACCESS_KEY: settings.accessKey,
-        STRATA_STORAGE_S3_SECRET_KEY: settings.secretKey,
-        STRATA_STORAGE_S3_BUCKET_PREFIX: prefix,
+        ...s3Env(settings, prefix),
         // one instance: every incomplete upload found at start is a left-over
         STRATA_STORAGE_S3_ABORT_INCOMPLETE_UPLOADS_AFTER_MS: '0',
       },

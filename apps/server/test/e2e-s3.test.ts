@@ -21,14 +21,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LevelKeyStore } from '@strata/local/keystore'
 import { MinioObjectStore } from '@strata/objectstore/minio'
-import { describeS3, emptyBucket, s3TestClient } from '@strata/objectstore/testing'
+import { describeS3, s3TestClient } from '@strata/objectstore/testing'
 import { pino } from 'pino'
 import { afterAll, afterEach, expect, it } from 'vitest'
 import { configSchema } from '../src/config/index.js'
-import { STORE_NAMES } from '../src/container/index.js'
 import { IDENTITY_KEY_NAME } from '../src/identity/index.js'
 import { type RunningServer, startServer } from '../src/server.js'
 import { allocate, deterministicStream, hashedGet, hashStream, send, zDigest } from './e2e-helpers.js'
+import { dropStoreBuckets, s3Storage } from './s3-helpers.js'
 
 const MiB = 1024 * 1024
 /** A few MiB, not a multiple of anything (the last chunk is short). */
@@ -53,13 +53,7 @@ describeS3('e2e: strata server on S3 over real HTTP', (settings) => {
       storage: {
         backend: 's3',
         dataDir,
-        s3: {
-          endpoint: settings.endpoint,
-          region: settings.region,
-          accessKey: settings.accessKey,
-          secretKey: settings.secretKey,
-          bucketPrefix: prefix,
-        },
+        s3: s3Storage(settings, prefix),
       },
     })
     const server = await startServer({ config, logger: pino({ level: 'silent' }) })
@@ -130,12 +124,7 @@ describeS3('e2e: strata server on S3 over real HTTP', (settings) => {
 
   afterAll(async () => {
     for (const server of running.splice(0).reverse()) await server.close()
-    for (const name of STORE_NAMES) {
-      const bucket = `${prefix}${name}`
-      if (!(await client.bucketExists(bucket))) continue
-      await emptyBucket(client, bucket)
-      await client.removeBucket(bucket)
-    }
+    await dropStoreBuckets(client, prefix)
     for (const dir of dirs) await rm(dir, { recursive: true, force: true })
   })
 

@@ -8,6 +8,7 @@ import { CHILD_TOKEN, type Child, startChild } from './child-server.js'
 import { type Allocation, allocate, hashedGet, type MemoryBlob, memoryBlob, send } from './e2e-helpers.js'
 import { describeCeph, type PrivateCluster, startPrivateCluster } from './fault-s3-cluster.js'
 import { type Outcome, runLoad, summarise } from './fault-s3-load.js'
+import { s3Env } from './s3-helpers.js'
 
 const KiB = 1024
 /** Each request during the outage must be answered within this (the S3 request timeout is 1 s). */
@@ -62,11 +63,7 @@ describeCeph('fault: S3 gateway stopped and restarted under load', () => {
       backend: 's3',
       dataDir,
       env: {
-        STRATA_STORAGE_S3_ENDPOINT: settings.endpoint,
-        STRATA_STORAGE_S3_ACCESS_KEY: settings.accessKey,
-        STRATA_STORAGE_S3_SECRET_KEY: settings.secretKey,
-        STRATA_STORAGE_S3_REGION: settings.region,
-        STRATA_STORAGE_S3_BUCKET_PREFIX: PREFIX,
+        ...s3Env(settings, PREFIX),
         STRATA_STORAGE_S3_REQUEST_TIMEOUT_MS: '1000',
       },
     })

@@ -11,11 +11,11 @@ import { randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { describeS3, emptyBucket, type S3TestSettings, s3TestClient } from '@strata/objectstore/testing'
+import { describeS3, type S3TestSettings, s3TestClient } from '@strata/objectstore/testing'
 import { afterAll, describe, expect, it } from 'vitest'
-import { STORE_NAMES } from '../src/container/index.js'
 import { type Child, startChild } from './child-server.js'
 import { type LoadReport, runLoad, summary } from './load-run.js'
+import { dropStoreBuckets, s3Env } from './s3-helpers.js'
 
 const MiB = 1024 * 1024
 
@@ -66,12 +66,7 @@ describeS3('load on s3', (settings: S3TestSettings) => {
   let child: Child | undefined
   afterAll(async () => {
     await child?.stop()
-    for (const name of STORE_NAMES) {
-      const bucket = `${prefix}${name}`
-      if (!(await client.bucketExists(bucket).catch(() => false))) continue
-      await emptyBucket(client, bucket)
-      await client.removeBucket(bucket)
-    }
+    await dropStoreBuckets(client, prefix)
     for (const dir of dirs) await rm(dir, { recursive: true, force: true })
   })
 
@@ -82,11 +77,7 @@ describeS3('load on s3', (settings: S3TestSettings) => {
       backend: 's3',
       dataDir,
       env: {
-        STRATA_STORAGE_S3_ENDPOINT: settings.endpoint,
-        STRATA_STORAGE_S3_REGION: settings.region,
-        STRATA_STORAGE_S3_ACCESS_KEY: settings.accessKey,
-        STRATA_STORAGE_S3_SECRET_KEY: settings.secretKey,
-        STRATA_STORAGE_S3_BUCKET_PREFIX: prefix,
+        ...s3Env(settings, prefix),
       },
     })
     // Uploads start in the first 6 s only: the local RGW (memstore, sharing 2 cores with the server
