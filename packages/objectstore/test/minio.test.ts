@@ -147,6 +147,23 @@ describeS3('MinioObjectStore on the S3 test server', (settings) => {
         expect(await store.has(key)).toBe(false)
         await expectNoUpload(key)
       })
+
+      it('aborts the upload initiated beside the body when the body fails before it is initiated', async () => {
+        // The upload is initiated while the first part fills: a body failing at once must not
+        // leave the upload that initiation creates behind.
+        const key = randomKey()
+        const boom = new Error('producer failed at once')
+        async function* failing(): AsyncGenerator<Uint8Array> {
+          yield bytes.subarray(0, 1)
+          throw boom
+        }
+        await expect(store.put(key, size, failing())).rejects.toBe(boom)
+        await expectNoUpload(key)
+        await expect(store.put(key, size, chunked(bytes.subarray(0, 1), 1))).rejects.toMatchObject({
+          name: 'TooSmallError',
+        })
+        await expectNoUpload(key)
+      })
     })
 
     describe('abort', () => {

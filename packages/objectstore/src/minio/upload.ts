@@ -85,6 +85,9 @@ export async function putWhole(target: UploadTarget, bytes: Uint8Array, scope: R
  * The upload is completed only once `body` has ended with exactly `size` bytes (so a longer body is
  * seen even when its first `size` bytes are all uploaded); on any failure the in-flight part is
  * cancelled and the upload aborted, so nothing becomes visible and no parts are left behind.
+ * The upload is initiated while the first part fills (one round trip off every put) and awaited
+ * before that part is sent; a body that fails meanwhile lets the initiation finish, so the upload
+ * it created is aborted too.
  * @throws {TooSmallError | TooLargeError} from `exactly`; the signal's reason (also while waiting
  *   for budget); the client's errors mapped by {@link toStoreError}.
  */
@@ -114,6 +117,9 @@ export async function putMultipart(
   }
   const etags: { part: number; etag: string }[] = []
   let uploadId: string | undefined
+  // Its own scope, under the caller's signal only: it runs beside the body, not the parts.
+  const initScope: RequestScope = { signal, timeoutMs: target.timeoutMs, streamsBody: false }
+  let initiating: Promise<string> | undefined
   let inFlight: Promise<void> | undefined
   const send = (id: string, part: number, slot: Slot, payload: Buffer): void => {
     const done = inScope(scope, async () => {
@@ -131,8 +137,19 @@ export async function putMultipart(
   }
   try {
     let filling = await lease(Math.min(partSize, size))
-    const id = await inScope(scope, () => client.initiateNewMultipartUpload(bucket, key, {}))
-    uploadId = id
+    initiating = inScope(initScope, () => client.initiateNewMultipartUpload(bucket, key, {})).then(
+      (id) => {
+        uploadId = id
+        return id
+      },
+      (error: unknown) => {
+        const mapped = toStoreError(error, { signal, scope: initScope })
+        // Stop reading the body at once; the error surfaces at the next await.
+        failure.abort(mapped)
+        throw mapped
+      },
+    )
+    initiating.catch(() => {})
     let part = 1
     let uploaded = 0
     let filled = 0
@@ -147,7 +164,7 @@ export async function putMultipart(
         if (filled < buffer.byteLength) continue
         // One part in flight at a time.
         await inFlight
-        send(id, part, filling, buffer)
+        send(await initiating, part, filling, buffer)
         uploaded += buffer.byteLength
         part++
         filled = 0
@@ -157,12 +174,14 @@ export async function putMultipart(
       }
     }
     await inFlight
+    const id = await initiating
     etags.sort((a, b) => a.part - b.part)
     await inScope(scope, () => client.completeMultipartUpload(bucket, key, id, etags))
   } catch (error) {
     const mapped = toStoreError(error, { signal, scope })
     failure.abort(mapped)
     await inFlight?.catch(() => {})
+    await initiating?.catch(() => {})
     if (uploadId !== undefined) {
       const id = uploadId
       // Best effort, outside the caller's (maybe aborted) signal; an upload left behind by a failed
