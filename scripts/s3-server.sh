@@ -303,7 +303,9 @@ osd class update on start = false
 
 [$RGW_NAME]
 admin socket = $RUN_DIR/\$name.asok
-rgw frontends = beast endpoint=127.0.0.1:$PORT
+# tcp_nodelay: without it every small answer (XML, a record) on a kept-alive connection waits for
+# the client's delayed ACK: 44 ms instead of 2.6 ms for a 300-byte GET.
+rgw frontends = beast endpoint=127.0.0.1:$PORT tcp_nodelay=1
 rgw data = $STATE_DIR/rgw/\$name
 # The lifecycle thread sleeps 5 s at a time and radosgw waits for it on SIGTERM (stop took 4-9 s).
 rgw enable lc threads = false
