@@ -1,5 +1,5 @@
 export { assertKey, assertSize, chunks, collect, exactly, MAX_KEY_BYTES, single } from './body.js'
 export type { Body, GetOptions, IOOptions, ObjectResult, ObjectStore, PutOptions } from './contract.js'
 export * from './errors.js'
-export { isErrno, syncPath } from './flatfs/fs-util.js'
+export { isErrno, isNoSpace, syncPath } from './flatfs/fs-util.js'
 export { type ResolvedRange, resolveRange } from './range.js'

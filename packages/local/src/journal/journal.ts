@@ -6,6 +6,7 @@ import {
   InsufficientStorageError,
   type IOOptions,
   isErrno,
+  isNoSpace,
   NotFoundError,
   syncPath,
 } from '@strata/objectstore'
@@ -208,7 +209,7 @@ export class RetrievalJournal {
         this.#drop()
         await handle.close().catch(() => {})
       })
-      if (isErrno(error, 'ENOSPC') || isErrno(error, 'EDQUOT')) {
+      if (isNoSpace(error)) {
         throw new InsufficientStorageError('retrieval journal', { cause: error })
       }
       throw error

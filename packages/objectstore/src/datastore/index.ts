@@ -2,6 +2,7 @@ import { type Datastore, Key } from 'interface-datastore'
 import { assertKey, assertSize, collect, single } from '../body.js'
 import type { Body, GetOptions, IOOptions, ObjectResult, ObjectStore, PutOptions } from '../contract.js'
 import { InsufficientStorageError, InvalidKeyError, NotFoundError, TooLargeError } from '../errors.js'
+import { isNoSpace } from '../flatfs/fs-util.js'
 import { resolveRange } from '../range.js'
 
 /** Options for {@link DatastoreObjectStore}. */
@@ -76,25 +77,12 @@ export class DatastoreObjectStore implements ObjectStore {
   }
 }
 
-/** How a full disk shows in an error's message when the code is lost (LevelDB's `IO error: …`). */
-const NO_SPACE_MESSAGE = /No space left on device|Disk quota exceeded|\bENOSPC\b|\bEDQUOT\b/
-
-/**
- * Runs a datastore write, reporting a full disk as {@link InsufficientStorageError}. A datastore
- * may wrap the system error or keep only its text (datastore-level: `PutFailedError` whose message
- * is LevelDB's `IO error: …: No space left on device`), so the error's cause chain is searched for
- * the code or the message.
- */
+/** Runs a datastore write, reporting a full disk ({@link isNoSpace}) as {@link InsufficientStorageError}. */
 async function noSpaceAs(write: () => unknown): Promise<void> {
   try {
     await write()
   } catch (error) {
-    for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
-      const code = (cause as NodeJS.ErrnoException).code
-      if (code === 'ENOSPC' || code === 'EDQUOT' || NO_SPACE_MESSAGE.test(cause.message)) {
-        throw new InsufficientStorageError('datastore', { cause: error })
-      }
-    }
+    if (isNoSpace(error)) throw new InsufficientStorageError('datastore', { cause: error })
     throw error
   }
 }

@@ -20,7 +20,7 @@ import { assertKey, assertSize, exactly, single } from '../body.js'
 import type { Body, GetOptions, IOOptions, ObjectResult, ObjectStore, PutOptions } from '../contract.js'
 import { InsufficientStorageError, InvalidKeyError, NotFoundError } from '../errors.js'
 import { resolveRange } from '../range.js'
-import { isErrno, syncPath } from './fs-util.js'
+import { isErrno, isNoSpace, syncPath } from './fs-util.js'
 import {
   EXTENSION,
   invalidKeyReason,
@@ -121,7 +121,7 @@ export class FlatfsObjectStore implements ObjectStore {
       await this.#rename(temp, target, key)
     } catch (error) {
       await unlink(temp).catch(() => {})
-      if (isErrno(error, 'ENOSPC') || isErrno(error, 'EDQUOT')) {
+      if (isNoSpace(error)) {
         throw new InsufficientStorageError('flatfs', { cause: error })
       }
       throw error

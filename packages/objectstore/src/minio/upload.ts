@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Client } from 'minio'
 import { exactly } from '../body.js'
 import type { Body } from '../contract.js'
-import type { BufferBudget, Lease } from './budget.js'
+import type { BufferBudget, BufferLease } from './budget.js'
 import { toStoreError } from './errors.js'
 import { inScope, type RequestScope } from './transport.js'
 
@@ -24,12 +24,6 @@ export interface UploadTarget {
   timeoutMs: number
   /** The store's shared buffer budget: every part buffer is leased from it. */
   budget: BufferBudget
-}
-
-/** A part buffer and the budget it holds. */
-interface Slot {
-  buffer: Buffer
-  lease: Lease
 }
 
 /**
@@ -79,9 +73,9 @@ export async function putWhole(target: UploadTarget, bytes: Uint8Array, scope: R
  * one part uploading while the next one fills: memory held is at most two parts. Each part buffer
  * is leased from `target.budget` before it is filled (waiting, FIFO, while the budget is spent;
  * the first before the upload is initiated, so a waiting put holds nothing on S3) and given back
- * (to the budget's pool of part buffers) as soon as that part is uploaded, or when the put fails. No deadlock: a put waits for budget
- * only while it holds at most its part in flight, which completes without budget and frees its
- * lease; it never waits while holding a buffer it is filling.
+ * (to the budget's pool of part buffers) as soon as that part is uploaded, or when the put fails.
+ * No deadlock: a put waits for budget only while it holds at most its part in flight, which
+ * completes without budget and frees its lease; it never waits while holding a buffer it fills.
  * The upload is completed only once `body` has ended with exactly `size` bytes (so a longer body is
  * seen even when its first `size` bytes are all uploaded); on any failure the in-flight part is
  * cancelled and the upload aborted, so nothing becomes visible and no parts are left behind.
@@ -105,23 +99,23 @@ export async function putMultipart(
   // One scope for the upload's requests (they run one after another): its last response tells
   // what a failure was.
   const scope: RequestScope = { signal: combined, timeoutMs: target.timeoutMs, streamsBody: false }
-  const held = new Set<Lease>()
-  const lease = async (length: number): Promise<Slot> => {
+  // The leases not yet given back (a part's, once uploaded), released at the end whatever happened.
+  const held = new Set<BufferLease>()
+  const lease = async (length: number): Promise<BufferLease> => {
     const granted = await budget.acquireBuffer(length, combined)
     held.add(granted)
-    return { buffer: granted.buffer, lease: granted }
+    return granted
   }
-  const giveBack = (granted: Lease) => {
+  const giveBack = (granted: BufferLease) => {
     held.delete(granted)
     granted.release()
   }
   const etags: { part: number; etag: string }[] = []
-  let uploadId: string | undefined
   // Its own scope, under the caller's signal only: it runs beside the body, not the parts.
   const initScope: RequestScope = { signal, timeoutMs: target.timeoutMs, streamsBody: false }
   let initiating: Promise<string> | undefined
   let inFlight: Promise<void> | undefined
-  const send = (id: string, part: number, slot: Slot, payload: Buffer): void => {
+  const send = (id: string, part: number, slot: BufferLease, payload: Buffer): void => {
     const done = inScope(scope, async () => {
       const headers = integrityHeaders(client, payload)
       const { etag } = await client.uploadPart(
@@ -129,7 +123,7 @@ export async function putMultipart(
         payload,
       )
       etags.push({ part, etag })
-      giveBack(slot.lease)
+      giveBack(slot)
     })
     // Stop reading the body at once when a part fails; the error surfaces at the next await.
     done.catch((error: unknown) => failure.abort(error))
@@ -137,11 +131,7 @@ export async function putMultipart(
   }
   try {
     let filling = await lease(Math.min(partSize, size))
-    initiating = inScope(initScope, () => client.initiateNewMultipartUpload(bucket, key, {})).then(
-      (id) => {
-        uploadId = id
-        return id
-      },
+    initiating = inScope(initScope, () => client.initiateNewMultipartUpload(bucket, key, {})).catch(
       (error: unknown) => {
         const mapped = toStoreError(error, { signal, scope: initScope })
         // Stop reading the body at once; the error surfaces at the next await.
@@ -181,9 +171,8 @@ export async function putMultipart(
     const mapped = toStoreError(error, { signal, scope })
     failure.abort(mapped)
     await inFlight?.catch(() => {})
-    await initiating?.catch(() => {})
-    if (uploadId !== undefined) {
-      const id = uploadId
+    const id = await initiating?.catch(() => undefined)
+    if (id !== undefined) {
       // Best effort, outside the caller's (maybe aborted) signal; an upload left behind by a failed
       // abort is invisible and is removed by a bucket lifecycle rule (see README).
       const cleanup: RequestScope = { signal: undefined, timeoutMs: target.timeoutMs, streamsBody: false }
