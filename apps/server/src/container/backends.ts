@@ -213,9 +213,10 @@ function s3Backend(config: Config): BackendSet {
   })
   const sweep = async () => {
     const olderThan = new Date(Date.now() - s3.abortIncompleteUploadsAfterMs)
-    const done: Partial<Record<StoreName, SweepResult>> = {}
-    for (const name of STORE_NAMES) done[name] = await stores[name].abortIncompleteUploads(olderThan)
-    return done
+    const results = await Promise.all(
+      STORE_NAMES.map((name) => stores[name].abortIncompleteUploads(olderThan)),
+    )
+    return Object.fromEntries(STORE_NAMES.map((name, i) => [name, results[i]]))
   }
   return {
     kind: 's3',
