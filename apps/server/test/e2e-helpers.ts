@@ -105,6 +105,21 @@ export async function allocate(
   return { status: res.status, allocation: JSON.parse(res.body.toString()) as Allocation }
 }
 
+/** `length` pseudo-random bytes from `seed` (xorshift32 words): the same for the same seed. */
+export function xorshiftBytes(seed: number, length: number): Buffer {
+  const words = new Uint32Array(Math.ceil(length / 4))
+  let state = seed >>> 0 || 1
+  for (let i = 0; i < words.length; i++) {
+    state ^= state << 13
+    state >>>= 0
+    state ^= state >>> 17
+    state ^= state << 5
+    state >>>= 0
+    words[i] = state
+  }
+  return Buffer.from(words.buffer, 0, length)
+}
+
 /**
  * A deterministic stream of `total` bytes: a pseudo-random template of `chunkSize` bytes
  * (xorshift32 from `seed`) copied into each fresh chunk with the chunk's index stamped into its
@@ -116,17 +131,7 @@ export function deterministicStream(
   seed: number,
   chunkSize = 1024 * 1024,
 ): () => AsyncGenerator<Uint8Array> {
-  const template = new Uint32Array(Math.ceil(chunkSize / 4))
-  let state = seed >>> 0 || 1
-  for (let i = 0; i < template.length; i++) {
-    state ^= state << 13
-    state >>>= 0
-    state ^= state >>> 17
-    state ^= state << 5
-    state >>>= 0
-    template[i] = state
-  }
-  const bytes = new Uint8Array(template.buffer, 0, chunkSize)
+  const bytes = xorshiftBytes(seed, chunkSize)
   return async function* stream() {
     for (let offset = 0, index = 0; offset < total; offset += chunkSize, index++) {
       const chunk = Buffer.from(bytes.subarray(0, Math.min(chunkSize, total - offset)))

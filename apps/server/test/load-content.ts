@@ -5,8 +5,7 @@
  * stamped big-endian into its first 4 bytes (so no two chunks are equal).
  */
 import { createHash } from 'node:crypto'
-import { base58btc } from 'multiformats/bases/base58'
-import { create as createDigest } from 'multiformats/hashes/digest'
+import { xorshiftBytes, zDigest } from './e2e-helpers.js'
 
 const MiB = 1024 * 1024
 /** The chunk size of the content pattern. */
@@ -20,17 +19,7 @@ const templates = new Map<number, Buffer>()
 function templateOf(seed: number): Buffer {
   const cached = templates.get(seed)
   if (cached) return cached
-  const words = new Uint32Array(CHUNK / 4)
-  let state = seed >>> 0 || 1
-  for (let i = 0; i < words.length; i++) {
-    state ^= state << 13
-    state >>>= 0
-    state ^= state >>> 17
-    state ^= state << 5
-    state >>>= 0
-    words[i] = state
-  }
-  const template = Buffer.from(words.buffer)
+  const template = xorshiftBytes(seed, CHUNK)
   if (templates.size >= 256) templates.clear()
   templates.set(seed, template)
   return template
@@ -82,12 +71,7 @@ export function seededBlob(seed: number, size: number): SeededBlob {
     hash.update(part)
   }
   const sha256 = hash.digest('hex')
-  return {
-    seed,
-    size,
-    sha256,
-    digest: base58btc.encode(createDigest(0x12, Buffer.from(sha256, 'hex')).bytes),
-  }
+  return { seed, size, sha256, digest: zDigest(sha256) }
 }
 
 /**
