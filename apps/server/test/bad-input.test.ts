@@ -9,6 +9,7 @@ import { create as createDigest } from 'multiformats/hashes/digest'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { beforeEach, describe, expect, it } from 'vitest'
+import { MAX_JSON_BODY_BYTES } from '../src/http/write-bodies.js'
 import { expectNothingStored } from './bad-input-helpers.js'
 import {
   allocate,
@@ -207,17 +208,46 @@ describe.each(BACKENDS)('bad input, in process, on %s', (backend) => {
       await expectNothingStored(ctx.cradle, [SHA2_256])
     })
 
-    it('content type is not checked: text/plain or none with a valid JSON body still allocates (201)', async () => {
-      // Documented leniency, not a hole: the bearer token already forces a CORS preflight.
-      const text = JSON.stringify(ok())
-      for (const headers of [
-        { authorization: `Bearer ${TOKEN}`, 'content-type': 'text/plain' },
-        { authorization: `Bearer ${TOKEN}` },
-      ]) {
-        const res = await authed('POST', '/allocations', text, headers)
-        expect([200, 201]).toContain(res.status)
+    /** `Content-Type` values a JSON route refuses: 415 UnsupportedMediaType, before the body is read. */
+    const CONTENT_TYPES: ReadonlyArray<[what: string, type: string | undefined]> = [
+      ['none', undefined],
+      ['text/plain', 'text/plain'],
+      ['a form', 'application/x-www-form-urlencoded'],
+      ['multipart', 'multipart/form-data; boundary=x'],
+      ['application/jsonx', 'application/jsonx'],
+      ['application/octet-stream', 'application/octet-stream'],
+    ]
+
+    it.each(CONTENT_TYPES)(
+      'content type %s → 415 UnsupportedMediaType on POST /allocations and /acceptances',
+      async (_what, type) => {
+        const headers =
+          type === undefined ? { authorization: `Bearer ${TOKEN}` } : { ...auth, 'content-type': type }
+        const text = JSON.stringify(ok())
+        await expectError(await authed('POST', '/allocations', text, headers), 415, 'UnsupportedMediaType')
+        await expectError(await authed('POST', '/acceptances', text, headers), 415, 'UnsupportedMediaType')
+        await expectNothingStored(ctx.cradle, [SHA2_256])
+      },
+    )
+
+    it('application/json with parameters or in upper case is accepted (201)', async () => {
+      for (const type of ['application/json; charset=utf-8', 'Application/JSON']) {
+        const res = await authed('POST', '/allocations', JSON.stringify(ok()), {
+          ...auth,
+          'content-type': type,
+        })
+        expect(res.status, type).toBe(201)
       }
-      expect(await ctx.cradle.blobs.has(SHA2_256)).toBe(false)
+    })
+
+    it(`a JSON body over ${MAX_JSON_BODY_BYTES} bytes → 413 TooLargeError; exactly the limit is read`, async () => {
+      const json = JSON.stringify(ok())
+      const padded = (length: number) => json + ' '.repeat(length - json.length)
+      const over = padded(MAX_JSON_BODY_BYTES + 1)
+      await expectError(await authed('POST', '/allocations', over), 413, 'TooLargeError')
+      await expectError(await authed('POST', '/acceptances', over), 413, 'TooLargeError')
+      await expectNothingStored(ctx.cradle, [SHA2_256])
+      expect((await authed('POST', '/allocations', padded(MAX_JSON_BODY_BYTES))).status).toBe(201)
     })
 
     it('acceptance: not stored → 404, not allocated for the space → 403, other size → 400; none recorded', async () => {

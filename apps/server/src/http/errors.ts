@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception'
 /**
  * How every error response of the server is shaped: `{ error: { name, message } }`. `name` is the
  * stable `name` of the error class (`NotFoundError`, `InvalidDigestError`, ...) or one of the
- * server's own names (`BadRequest`, `PreconditionFailed`, `RouteNotFound`, `InternalError`).
+ * server's own names (`BadRequest`, `PreconditionFailed`, `UnsupportedMediaType`, `RouteNotFound`, `InternalError`).
  */
 export interface ErrorBody {
   error: { name: string; message: string }
@@ -31,6 +31,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   DigestMismatchError: 409,
   PreconditionFailed: 412,
   TooLargeError: 413,
+  UnsupportedMediaType: 415,
   RangeNotSatisfiableError: 416,
   AbortError: 499,
   DecodeError: 500,

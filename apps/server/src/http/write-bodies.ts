@@ -1,12 +1,39 @@
 import type { Allocation } from '@strata/stores/allocation'
-import type { Context } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { z } from 'zod'
 import { parseDigest } from './digest.js'
-import { badRequest } from './errors.js'
+import { badRequest, HttpError } from './errors.js'
+
+/** The largest JSON request body accepted: 64 KiB (an allocation or acceptance is under 1 KiB). */
+export const MAX_JSON_BODY_BYTES = 64 * 1024
+
+/** `application/json`, any case, with or without parameters (`; charset=utf-8`). */
+const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i
+
+const jsonLimit = bodyLimit({
+  maxSize: MAX_JSON_BODY_BYTES,
+  onError: () => {
+    throw new HttpError(413, 'TooLargeError', `body: exceeds ${MAX_JSON_BODY_BYTES} bytes`)
+  },
+})
+
+/**
+ * Guards a JSON route, before its body is read: 415 `UnsupportedMediaType` unless the request
+ * says `Content-Type: application/json`, 413 `TooLargeError` for a body over
+ * {@link MAX_JSON_BODY_BYTES} (declared or streamed: the body is never read past the limit).
+ */
+export const jsonBody: MiddlewareHandler = async (c, next) => {
+  const type = c.req.header('content-type')
+  if (type === undefined || !JSON_MEDIA_TYPE.test(type)) {
+    throw new HttpError(415, 'UnsupportedMediaType', 'content-type: expected application/json')
+  }
+  return jsonLimit(c, next)
+}
 
 /** A DID string: `did:<method>:<id>`; for `did:key`, `<id>` must be base58btc (`z…`). */
 const did = z.string().refine(

@@ -10,7 +10,7 @@ import { etagOf, parseDigest } from './digest.js'
 import { errorHandler, HttpError } from './errors.js'
 import { journalRoutes } from './journal-routes.js'
 import { checksumOf, createSigner, presignUpload, verifyPresigned } from './presign.js'
-import { type BlobRequest, derivedCause, readBlobRequest } from './write-bodies.js'
+import { type BlobRequest, derivedCause, jsonBody, readBlobRequest } from './write-bodies.js'
 
 /** The multicodec of sha2-256: the only hash function uploads can be allocated for. */
 const SHA2_256 = 0x12
@@ -66,7 +66,7 @@ export function writeRoutes(options: WriteRoutesOptions): Hono {
   app.onError(errorHandler({ logger: cradle.logger }))
   const auth = bearerAuth(() => cradle.authToken)
 
-  app.post('/allocations', auth, async (c) => {
+  app.post('/allocations', auth, jsonBody, async (c) => {
     const request = await readBlobRequest(c)
     const { digest, size } = request
     if (digest.code !== SHA2_256) {
@@ -128,7 +128,7 @@ export function writeRoutes(options: WriteRoutesOptions): Hono {
     }
   }
 
-  app.post('/acceptances', auth, async (c) => {
+  app.post('/acceptances', auth, jsonBody, async (c) => {
     const request = await readBlobRequest(c)
     const { digest, size, space } = request
     const signal = c.req.raw.signal
