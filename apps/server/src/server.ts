@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { getRequestListener } from '@hono/node-server'
+import { getRequestListener, RequestError } from '@hono/node-server'
 import type { Hono } from 'hono'
 import { type Logger, pino } from 'pino'
 import { baseUrlOf, createApp, type StrataApp } from './app.js'
 import { answerClientErrors } from './client-error.js'
 import type { Config } from './config/index.js'
 import { createContainer, type StrataContainer } from './container/index.js'
+import { errorResponse } from './http/errors.js'
 import { loadIdentity, type NodeIdentity } from './identity/index.js'
 
 /** Default bound for in-flight requests to finish at shutdown, in milliseconds. */
@@ -82,7 +83,13 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   // answers 503 until the app exists (it needs the listening port for its public URL)
   let handle: (request: Request, env: unknown) => Response | Promise<Response> = () =>
     new Response(null, { status: 503, headers: { 'Retry-After': '1' } })
-  const listener = getRequestListener((request, env) => handle(request, env))
+  const listener = getRequestListener((request, env) => handle(request, env), {
+    // requests the adapter cannot turn into a `Request` (a raw backslash in the path, a bad Host)
+    errorHandler: (error) =>
+      error instanceof RequestError
+        ? errorResponse(400, 'BadRequest', `request: ${error.message}`)
+        : errorResponse(500, 'InternalError', 'internal server error'),
+  })
   // No total-time limit (Node's default cuts any request at 5 min, a large upload included):
   // only silence is limited, by the socket timeout (a socket with no listener is destroyed).
   const idleMs = config.server.idleTimeoutMs

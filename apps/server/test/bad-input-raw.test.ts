@@ -33,7 +33,7 @@ const CID = 'bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy'
 
 /**
  * Raw request targets → what answers. Requests Node's parser refuses get the server's JSON body
- * (`answerClientErrors`); `null` name: refused by the @hono/node-server adapter, or HEAD: no body.
+ * (`answerClientErrors`), and so do those the @hono/node-server adapter refuses; `null` name: HEAD (no body).
  */
 const TRAVERSALS: ReadonlyArray<[method: string, target: string, status: number, name: string | null]> = [
   ['GET', '/blob/../secret.txt', 404, 'RouteNotFound'], // dot-segments removed: /secret.txt
@@ -44,7 +44,7 @@ const TRAVERSALS: ReadonlyArray<[method: string, target: string, status: number,
   ['GET', '/blob/%2e%2e%2f%2e%2e%2fsecret.txt', 400, 'InvalidDigestError'],
   ['GET', '/blob/%2F..%2Fdata%2Fauth-token', 400, 'InvalidDigestError'],
   ['GET', '/blob/..%5c..%5csecret.txt', 400, 'InvalidDigestError'], // encoded backslashes
-  ['GET', '/blob/..\\..\\secret.txt', 400, null], // raw backslash: refused by @hono/node-server
+  ['GET', '/blob/..\\..\\secret.txt', 400, 'BadRequest'], // raw backslash: refused by @hono/node-server
   ['GET', '/blob/z%00', 400, 'InvalidDigestError'],
   ['GET', '/blob/%00', 400, 'InvalidDigestError'],
   ['GET', `/blob/${z(DIGEST)}%00.data`, 400, 'InvalidDigestError'],
@@ -57,7 +57,7 @@ const TRAVERSALS: ReadonlyArray<[method: string, target: string, status: number,
   ['GET', `/claim/${CID}%00`, 400, 'BadRequest'],
   ['GET', '/receipts/%2e%2e%2f%2e%2e%2fsecret.txt', 400, 'BadRequest'],
   ['GET', `/receipts/${CID}%2f..%2f..%2fsecret.txt`, 400, 'BadRequest'],
-  ['GET', '/receipts/..\\secret.txt', 400, null],
+  ['GET', '/receipts/..\\secret.txt', 400, 'BadRequest'],
   ['GET', `/receipts/${CID}%00`, 400, 'BadRequest'],
   ['PUT', '/blob/..%2f..%2fsecret.txt', 400, 'InvalidDigestError'],
   ['DELETE', '/blob/..%2f..%2fsecret.txt', 400, 'InvalidDigestError'],
@@ -122,6 +122,16 @@ describe.each(BACKENDS)('raw bad input against a listening server on %s', (backe
       expect(await blobFilesOf(join(root, 'data'))).toEqual([])
     },
   )
+
+  it.each([
+    ['a space', 'a b'],
+    ['a path', 'host/x'],
+    ['a user', 'user@host'],
+  ])('a Host header with %s → 400 BadRequest with the JSON body', async (_what, badHost) => {
+    const raw = `GET /healthz HTTP/1.1\r\nHost: ${badHost}\r\nConnection: close\r\n\r\n`
+    const answer = await rawExchange(port, raw)
+    expectAnswer(answer, 400, 'BadRequest')
+  })
 
   it.each([
     ['a 20 KiB header', request('GET', '/healthz', [`X-Big: ${'a'.repeat(20 * 1024)}`])],
