@@ -10,9 +10,9 @@
  * download's is its peak over the settled RSS just before it. V8 frees Buffer memory lazily (a
  * young-generation collection about every 20-32 MiB of new Buffers, old-generation garbage only at
  * the next full collection), so what the upload left uncollected is still resident when the
- * download starts; counting it again as the download's growth measured the collector's timing, not
- * the download (one CI run: upload +33 MiB, download +65 MiB over the idle baseline, of which +33
- * was the upload's). Both figures over the idle baseline are printed.
+ * download starts; counting it again as the download's growth measures the collector's timing, not
+ * the download (one CI run saw the download at +65 MiB over the idle baseline, where each operation
+ * alone grows RSS by 32-35 MiB). Both figures over the idle baseline are printed.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
