@@ -1,6 +1,6 @@
 import { decodeEntry, type RetrievalJournal } from '@strata/local/journal'
 import { Hono, type MiddlewareHandler } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
+import { limitBody } from './body-limit.js'
 import { type ErrorLogger, errorHandler, HttpError } from './errors.js'
 
 /** The largest receipt archive `POST /receipts` accepts: 1 MiB (a retrieval receipt is a few KiB). */
@@ -30,12 +30,7 @@ export function journalRoutes(options: JournalRoutesOptions): Hono {
   const { journal, auth, logger } = options
   const app = new Hono()
   app.onError(errorHandler(logger === undefined ? {} : { logger }))
-  const limit = bodyLimit({
-    maxSize: MAX_RECEIPT_ARCHIVE_BYTES,
-    onError: () => {
-      throw new HttpError(413, 'TooLargeError', `receipt archive exceeds ${MAX_RECEIPT_ARCHIVE_BYTES} bytes`)
-    },
-  })
+  const limit = limitBody(MAX_RECEIPT_ARCHIVE_BYTES, 'receipt archive')
 
   app.post('/receipts', auth, limit, async (c) => {
     const bytes = new Uint8Array(await c.req.arrayBuffer())

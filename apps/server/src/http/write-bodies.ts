@@ -1,11 +1,11 @@
 import type { Allocation } from '@strata/stores/allocation'
 import type { Context, MiddlewareHandler } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import { base58btc } from 'multiformats/bases/base58'
 import { CID } from 'multiformats/cid'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { z } from 'zod'
+import { limitBody } from './body-limit.js'
 import { parseDigest } from './digest.js'
 import { badRequest, HttpError } from './errors.js'
 
@@ -15,12 +15,7 @@ export const MAX_JSON_BODY_BYTES = 64 * 1024
 /** `application/json`, any case, with or without parameters (`; charset=utf-8`). */
 const JSON_MEDIA_TYPE = /^application\/json\s*(;|$)/i
 
-const jsonLimit = bodyLimit({
-  maxSize: MAX_JSON_BODY_BYTES,
-  onError: () => {
-    throw new HttpError(413, 'TooLargeError', `body: exceeds ${MAX_JSON_BODY_BYTES} bytes`)
-  },
-})
+const jsonLimit = limitBody(MAX_JSON_BODY_BYTES, 'body:')
 
 /**
  * Guards a JSON route, before its body is read: 415 `UnsupportedMediaType` unless the request
