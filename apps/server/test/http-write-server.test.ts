@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../src/config/index.js'
 import { createContainer, type StrataContainer } from '../src/container/index.js'
 import { blobReadRoutes, errorHandler, routeNotFound, writeRoutes } from '../src/http/index.js'
+import { allocate } from './e2e-helpers.js'
 
 const MiB = 1024 * 1024
 const SIZE = 64 * MiB
@@ -89,14 +90,9 @@ describe('write path on a listening server (filesystem)', () => {
     const digest = createDigest(0x12, Buffer.from(pattern.sha256(), 'hex'))
     const z = base58btc.encode(digest.bytes)
     const space = (await ed25519.generate()).did()
-    const allocated = await send(
-      `${base}/allocations`,
-      'POST',
-      { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      JSON.stringify({ space, blob: { digest: z, size: SIZE } }),
-    )
+    const allocated = await allocate(base, TOKEN, space, z, SIZE)
     expect(allocated.status).toBe(201)
-    const { url, headers } = JSON.parse(allocated.text) as { url: string; headers: Record<string, string> }
+    const { url, headers } = allocated.allocation as { url: string; headers: Record<string, string> }
     expect(url.startsWith(`${base}/blob/${z}?`)).toBe(true)
 
     let uploaded = { status: 0, text: '' }
@@ -122,13 +118,8 @@ describe('write path on a listening server (filesystem)', () => {
     const digest = createDigest(0x12, Buffer.from(pattern.sha256(), 'hex'))
     const z = base58btc.encode(digest.bytes)
     const space = (await ed25519.generate()).did()
-    const allocated = await send(
-      `${base}/allocations`,
-      'POST',
-      { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      JSON.stringify({ space, blob: { digest: z, size: 4 * MiB } }),
-    )
-    const { url, headers } = JSON.parse(allocated.text) as { url: string; headers: Record<string, string> }
+    const { allocation } = await allocate(base, TOKEN, space, z, 4 * MiB)
+    const { url, headers } = allocation as { url: string; headers: Record<string, string> }
     const other = patternStream(4 * MiB)
     const res = await send(url, 'PUT', headers, other.stream())
     expect(res.status).toBe(409)
