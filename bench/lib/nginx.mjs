@@ -5,9 +5,10 @@
 import { execFile, spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
-import { createServer, connect as netConnect } from 'node:net'
+import { connect as netConnect } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { freePort } from './strata-server.mjs'
 
 const run = promisify(execFile)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -64,17 +65,6 @@ export async function ensureNginx(log) {
   }
   const { stderr } = await run(path, ['-v'])
   return { path, version: stderr.trim().replace(/^nginx version: /, '') }
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address()
-      probe.close(() => resolve(port))
-    })
-  })
 }
 
 /**

@@ -37,7 +37,7 @@ function cleanEnv(extra) {
 }
 
 /** A TCP port free on 127.0.0.1 right now (the child binds it a moment later; retried if taken). */
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const probe = createServer()
     probe.once('error', reject)
