@@ -3,7 +3,8 @@
 // exactly as a user's script would.
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
-import { FlatfsObjectStore, shardOf } from '@strata/objectstore/flatfs'
+import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
+import { shardOf } from '@strata/objectstore/flatfs/layout'
 
 const root = join(process.cwd(), 'data', 'example')
 const store = new FlatfsObjectStore({ path: root })

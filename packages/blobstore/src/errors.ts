@@ -1,6 +1,6 @@
 /**
  * Errors of the blob store. Like the object-store errors (re-exported here so one import covers
- * every error a `Blobstore` throws), each has a stable `name`, structured fields and `cause`.
+ * every error a `VerifiedBlobStore` throws), each has a stable `name`, structured fields and `cause`.
  */
 
 import type { StoreErrorOptions } from '@strata/objectstore'

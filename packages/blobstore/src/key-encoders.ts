@@ -1,5 +1,5 @@
 import { InvalidKeyError } from '@strata/objectstore'
-import { shardOf } from '@strata/objectstore/flatfs'
+import { shardOf } from '@strata/objectstore/flatfs/layout'
 import { base32 } from 'multiformats/bases/base32'
 import { base58btc } from 'multiformats/bases/base58'
 import { decode as decodeDigest } from 'multiformats/hashes/digest'

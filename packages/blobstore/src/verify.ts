@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto'
-import { type Body, exactly } from '@strata/objectstore'
+import type { Body } from '@strata/objectstore'
+import { exactly } from '@strata/objectstore/body'
 import { equals } from 'multiformats/bytes'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
@@ -9,20 +10,25 @@ import type { HashFunction } from './hashes.js'
 /** Chunks at least this large are hashed while the backend writes them; smaller ones inline. */
 const DEFER_THRESHOLD = 64 * 1024
 
-/** How a verifying body ended, read by `put` after the backend settles. */
-export interface VerificationState {
-  /** The whole body arrived, had the declared size and hashed to the expected digest. */
+/** How a hashing body ended, read by the blob store after the backend settles. */
+export interface HashingState {
+  /** The digest of the whole body, once it has all arrived (and, when verifying, matched). */
+  digest?: MultihashDigest
+  /** The body arrived whole and, when an expected digest was given, hashed to it. */
   verified: boolean
-  /** Why verification failed (size, digest, abort or source error), once it has. */
+  /** The number of bytes that went through. */
+  bytes: number
+  /** Why the body failed (size, digest, abort or source error), once it has. */
   failure?: unknown
 }
 
 /**
- * Wraps `body` in a stream that checks its length against `size` and its hash against `expected`
- * while the backend consumes it, and FAILS AT THE END OF THE INPUT, before completing:
+ * Wraps `body` in a stream that counts it against `size` (`undefined`: any length) and hashes it
+ * while the backend consumes it. With an `expected` digest it FAILS AT THE END OF THE INPUT, before
+ * completing:
  *
  * - the last chunk is held back until the digest has been checked, so a backend never receives
- *   all `size` bytes of a blob that does not verify;
+ *   all of a blob that does not verify;
  * - the final `next()` rejects (with `DigestMismatchError`, `TooSmallError`, ...) instead of
  *   answering `done`, so a backend that commits only once its body iterator completes (flatfs
  *   renames, memory sets, S3 completes the multipart upload) never commits a bad blob.
@@ -34,31 +40,35 @@ export interface VerificationState {
  * @throws {TooLargeError | TooSmallError} the body's length is not `size` (checked first).
  * @throws {DigestMismatchError} the bytes do not hash to `expected`.
  */
-export function verifying(
+export function hashing(
   body: Body,
-  size: number,
-  expected: MultihashDigest,
+  size: number | undefined,
   hash: HashFunction,
-  signal?: AbortSignal,
-): { stream: AsyncGenerator<Uint8Array>; state: VerificationState } {
-  const state: VerificationState = { verified: false }
+  options: { expected?: MultihashDigest; signal?: AbortSignal | undefined; limit?: number } = {},
+): { stream: AsyncGenerator<Uint8Array>; state: HashingState } {
+  const { expected, signal, limit } = options
+  const state: HashingState = { verified: false, bytes: 0 }
   async function* stream(): AsyncGenerator<Uint8Array> {
     const hasher = createHash(hash.algorithm)
-    let hashing: Promise<void> = Promise.resolve()
+    let pending: Promise<void> = Promise.resolve()
     try {
       let held: Uint8Array | undefined
-      for await (const chunk of exactly(body, size, signal)) {
+      for await (const chunk of exactly(body, size, signal, limit)) {
+        state.bytes += chunk.byteLength
         if (held !== undefined) {
-          await hashing
-          hashing = update(hasher, held)
+          await pending
+          pending = update(hasher, held)
           yield held
         }
         held = chunk
       }
-      await hashing
+      await pending
       if (held !== undefined) hasher.update(held)
       const actual = createDigest(hash.code, hasher.digest())
-      if (!equals(actual.digest, expected.digest)) throw new DigestMismatchError(expected, actual)
+      if (expected !== undefined && !equals(actual.digest, expected.digest)) {
+        throw new DigestMismatchError(expected, actual)
+      }
+      state.digest = actual
       state.verified = true
       if (held !== undefined) yield held
     } catch (error) {
@@ -66,7 +76,7 @@ export function verifying(
       throw error
     } finally {
       // A consumer that stops early leaves a deferred update behind: never let it reject unhandled.
-      hashing.catch(() => {})
+      pending.catch(() => {})
     }
   }
   return { stream: stream(), state }

@@ -1,10 +1,11 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Blobstore } from '@strata/blobstore'
+import { STAGING_PREFIX, VerifiedBlobStore } from '@strata/blobstore'
 import { blobStoreSuite, digestOf } from '@strata/blobstore/testing'
-import { FlatfsObjectStore, shardOf } from '@strata/objectstore/flatfs'
-import { chunked, utf8 } from '@strata/objectstore/testing'
+import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
+import { shardOf } from '@strata/objectstore/flatfs/layout'
+import { chunked, listKeys, utf8 } from '@strata/objectstore/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const MiB = 1024 * 1024
@@ -16,25 +17,26 @@ blobStoreSuite('flatfs (Base32 keys)', {
     root = await mkdtemp(join(tmpdir(), 'strata-blobs-'))
     backend = new FlatfsObjectStore({ path: root })
     await backend.open()
-    return new Blobstore({ backend })
+    return new VerifiedBlobStore({ backend })
   },
   destroy: async () => {
     await backend?.close()
     await rm(root, { recursive: true, force: true })
   },
+  staging: () => listKeys(backend as FlatfsObjectStore, STAGING_PREFIX),
   // Streams through: a few MiB of buffers whatever the blob size.
   supports: { largeBlobSize: 256 * MiB, maxMemoryGrowth: 32 * MiB },
 })
 
-describe('Blobstore on flatfs', () => {
+describe('VerifiedBlobStore on flatfs', () => {
   let dir = ''
   let store: FlatfsObjectStore
-  let blobs: Blobstore
+  let blobs: VerifiedBlobStore
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'strata-blobs-'))
     store = new FlatfsObjectStore({ path: dir })
     await store.open()
-    blobs = new Blobstore({ backend: store })
+    blobs = new VerifiedBlobStore({ backend: store })
   })
   afterAll(async () => {
     await store.close()

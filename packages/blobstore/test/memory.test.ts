@@ -1,37 +1,40 @@
-import { Blobstore, PlainKeyEncoder } from '@strata/blobstore'
+import { PlainKeyEncoder, STAGING_PREFIX, VerifiedBlobStore } from '@strata/blobstore'
 import { blobStoreSuite, digestOf } from '@strata/blobstore/testing'
 import type { Body, ObjectStore, PutOptions } from '@strata/objectstore'
 import { MemoryObjectStore } from '@strata/objectstore/memory'
-import { chunked, readAll, utf8 } from '@strata/objectstore/testing'
+import { chunked, listKeys, readAll, utf8 } from '@strata/objectstore/testing'
 import { base58btc } from 'multiformats/bases/base58'
 import { describe, expect, it } from 'vitest'
 
+const memory = new MemoryObjectStore()
 blobStoreSuite('memory (Base32 keys)', {
-  create: async () => new Blobstore({ backend: new MemoryObjectStore() }),
+  create: async () => new VerifiedBlobStore({ backend: memory }),
+  staging: () => listKeys(memory, STAGING_PREFIX),
   supports: { boundedMemory: false },
 })
 
 blobStoreSuite('memory (Plain keys)', {
-  create: async () => new Blobstore({ backend: new MemoryObjectStore(), keyEncoder: new PlainKeyEncoder() }),
+  create: async () =>
+    new VerifiedBlobStore({ backend: new MemoryObjectStore(), keyEncoder: new PlainKeyEncoder() }),
   supports: { boundedMemory: false },
 })
 
 /** A memory backend that counts puts. */
 class CountingStore extends MemoryObjectStore {
   puts = 0
-  override async put(key: string, size: number, body: Body, options?: PutOptions): Promise<void> {
+  override async put(key: string, size: number | undefined, body: Body, options?: PutOptions): Promise<void> {
     this.puts++
     await super.put(key, size, body, options)
   }
 }
 
-describe('Blobstore specifics', () => {
+describe('VerifiedBlobStore specifics', () => {
   const hello = utf8('hello world')
   const digest = digestOf(hello)
 
   it('uses Base32 keys by default and does not rewrite a stored blob', async () => {
     const backend = new CountingStore()
-    const blobs = new Blobstore({ backend })
+    const blobs = new VerifiedBlobStore({ backend })
     expect(blobs.keyOf(digest)).toBe('ciqlstjhxgju2pqiuuxffv62pwv7vree57rxuu4a52iir55m4lx432i')
     expect(await blobs.put(digest, 11, hello)).toEqual({ created: true })
     expect(await blobs.put(digest, 11, hello)).toEqual({ created: false })
@@ -41,7 +44,7 @@ describe('Blobstore specifics', () => {
 
   it('lists only the backend keys that decode as digests', async () => {
     const backend = new MemoryObjectStore()
-    const blobs = new Blobstore({ backend, keyEncoder: new PlainKeyEncoder() })
+    const blobs = new VerifiedBlobStore({ backend, keyEncoder: new PlainKeyEncoder() })
     await blobs.put(digest, 11, hello)
     for (const key of [
       'zNotAMultihash',
@@ -57,7 +60,7 @@ describe('Blobstore specifics', () => {
 
   it('reads and writes the backend key its encoder gives', async () => {
     const backend = new MemoryObjectStore()
-    const blobs = new Blobstore({ backend, keyEncoder: new PlainKeyEncoder() })
+    const blobs = new VerifiedBlobStore({ backend, keyEncoder: new PlainKeyEncoder() })
     await blobs.put(digest, 11, hello)
     const { body } = await backend.get('zQmaozNR7DZHQK1ZcU9p7QdrshMvXqWK6gpu5rmrkPdT3L4')
     expect(Buffer.from(await readAll(body)).toString()).toBe('hello world')
@@ -72,7 +75,7 @@ describe('Blobstore specifics', () => {
         completed = true
       }
     })()
-    const blobs = new Blobstore({ backend: recorder })
+    const blobs = new VerifiedBlobStore({ backend: recorder })
     await expect(blobs.put(digestOf(utf8('hello wörld')), 11, chunked(hello, 4))).rejects.toMatchObject({
       name: 'DigestMismatchError',
     })
@@ -95,7 +98,7 @@ describe('Blobstore specifics', () => {
         await super.put(key, received, Buffer.concat(parts))
       }
     })()
-    const blobs = new Blobstore({ backend: sloppy })
+    const blobs = new VerifiedBlobStore({ backend: sloppy })
     async function* twoChunks() {
       yield hello.subarray(0, 10)
       yield hello.subarray(10)

@@ -1,42 +1,38 @@
-import { Blobstore, FlatfsKeyEncoder } from '@strata/blobstore'
+import { FlatfsKeyEncoder, STAGING_PREFIX, VerifiedBlobStore } from '@strata/blobstore'
 import { blobStoreSuite, digestOf } from '@strata/blobstore/testing'
 import { MinioObjectStore } from '@strata/objectstore/minio'
-import {
-  chunked,
-  createTestBucket,
-  describeS3,
-  incompleteUploads,
-  type TestBucket,
-  utf8,
-} from '@strata/objectstore/testing'
+import { chunked, listKeys, utf8 } from '@strata/objectstore/testing'
+import { createTestBucket, describeS3, incompleteUploads, type TestBucket } from '@strata/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const MiB = 1024 * 1024
 
-describeS3('Blobstore on the S3 test server', (settings) => {
+describeS3('VerifiedBlobStore on the S3 test server', (settings) => {
   let suiteBucket: TestBucket
+  let suiteBackend: MinioObjectStore
   blobStoreSuite('s3 (minio client, Flatfs keys)', {
     create: async () => {
       suiteBucket = await createTestBucket(settings, 'blobs-suite')
-      const backend = new MinioObjectStore({ client: suiteBucket.client, bucket: suiteBucket.name })
-      await backend.open()
-      return new Blobstore({ backend, keyEncoder: new FlatfsKeyEncoder() })
+      suiteBackend = new MinioObjectStore({ client: suiteBucket.client, bucket: suiteBucket.name })
+      await suiteBackend.open()
+      return new VerifiedBlobStore({ backend: suiteBackend, keyEncoder: new FlatfsKeyEncoder() })
     },
+    staging: () => listKeys(suiteBackend, STAGING_PREFIX),
     destroy: async () => {
       await suiteBucket.destroy()
     },
     supports: { largeBlobSize: 64 * MiB },
   })
 
-  describe('Blobstore on S3 specifics', () => {
+  describe('VerifiedBlobStore on S3 specifics', () => {
     let bucket: TestBucket
     let backend: MinioObjectStore
-    let blobs: Blobstore
+    let blobs: VerifiedBlobStore
     beforeAll(async () => {
       bucket = await createTestBucket(settings, 'blobs-specifics')
       backend = new MinioObjectStore({ client: bucket.client, bucket: bucket.name, partSize: 5 * MiB })
       await backend.open()
-      blobs = new Blobstore({ backend, keyEncoder: new FlatfsKeyEncoder() })
+      blobs = new VerifiedBlobStore({ backend, keyEncoder: new FlatfsKeyEncoder() })
     })
     afterAll(async () => {
       await bucket.destroy()

@@ -2,7 +2,7 @@ import { GenericStore, jsonCodec } from '@strata/genericstore'
 import { genericStoreSuite } from '@strata/genericstore/testing'
 import { DatastoreObjectStore } from '@strata/objectstore/datastore'
 import { MemoryObjectStore } from '@strata/objectstore/memory'
-import { type TempLevelObjectStore, tempLevelObjectStore } from '@strata/objectstore/testing'
+import { type TempLevelObjectStore, tempLevelObjectStore } from '@strata/testkit'
 import { MemoryDatastore } from 'datastore-core'
 import { describe, expect, it } from 'vitest'
 

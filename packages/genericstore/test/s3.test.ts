@@ -1,6 +1,6 @@
 import { genericStoreSuite } from '@strata/genericstore/testing'
 import { MinioObjectStore } from '@strata/objectstore/minio'
-import { createTestBucket, describeS3, type TestBucket } from '@strata/objectstore/testing'
+import { createTestBucket, describeS3, type TestBucket } from '@strata/testkit'
 
 describeS3('GenericStore on the S3 test server', (settings) => {
   let bucket: TestBucket

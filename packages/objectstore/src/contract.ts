@@ -1,4 +1,4 @@
-import type { ByteRange } from './errors.js'
+import type { ByteRange, ResolvedRange } from './range.js'
 
 /** An object body: bytes in one piece or streamed as chunks. */
 export type Body = Uint8Array | AsyncIterable<Uint8Array>
@@ -9,19 +9,37 @@ export interface IOOptions {
   signal?: AbortSignal
 }
 
-/** Options for {@link ObjectStore.put}. */
-export interface PutOptions extends IOOptions {}
+/** Options for {@link ObjectStore.put}: a put may be conditional (compare-and-swap). */
+export interface PutOptions extends IOOptions {
+  /** Write only if the stored object's etag is this one (as `stat`/`get` answered it). */
+  ifMatch?: string
+  /** `'*'`: write only if nothing is stored under the key. */
+  ifNoneMatch?: '*'
+}
 
 /** Options for {@link ObjectStore.get}. */
 export interface GetOptions extends IOOptions {
-  /** Inclusive byte range to read; absent = the whole object. */
+  /** The bytes to read; absent = the whole object. */
   range?: ByteRange
 }
 
-/** What {@link ObjectStore.get} answers. */
-export interface ObjectResult {
-  /** The TOTAL size of the object in bytes, whatever range was asked for. */
+/** What {@link ObjectStore.stat} answers: an object's metadata, without its body. */
+export interface ObjectStat {
+  /** The TOTAL size of the object in bytes. */
   size: number
+  /**
+   * An opaque validator that changes whenever the object is rewritten with other bytes (S3's ETag;
+   * a content hash on memory and datastore; inode, size and mtime on flatfs). `put` takes it as `ifMatch`.
+   */
+  etag: string
+  /** When the object was last written, where the backend keeps it (not on memory or datastore). */
+  lastModified?: Date
+}
+
+/** What {@link ObjectStore.get} answers. */
+export interface ObjectResult extends ObjectStat {
+  /** The bytes `body` holds, resolved against `size` (the whole object without a range). */
+  range: ResolvedRange
   /**
    * The requested bytes. Iterate it to the end or break out of the loop: either releases the
    * underlying handle. A body that is never iterated holds its handle until the signal aborts.
@@ -33,7 +51,8 @@ export interface ObjectResult {
  * The streaming object-store contract every backend implements.
  *
  * Writes are atomic: a reader sees the old object or the whole new one, never a part, and a failed
- * or aborted `put` leaves nothing visible under the key.
+ * or aborted `put` leaves nothing visible under the key. Each call costs one backend request
+ * (one S3 request, one file open) unless its documentation says otherwise.
  */
 export interface ObjectStore {
   /**
@@ -46,26 +65,42 @@ export interface ObjectStore {
   close(): Promise<void>
 
   /**
-   * Stores `body` under `key`, replacing any previous object.
-   * @param size the declared length of `body` in bytes.
+   * Stores `body` under `key`, replacing any previous object, if the conditions in `options` hold.
+   * @param size the declared length of `body` in bytes, or `undefined` when the writer does not
+   *   know it (the body is then taken whole, up to the backend's limit).
    * @throws {TooSmallError} the body ended before `size` bytes.
    * @throws {TooLargeError} the body went past `size` bytes, or `size` is over the backend's limit.
    * @throws {InvalidKeyError} the backend cannot store this key.
+   * @throws {PreconditionFailedError} `ifMatch` / `ifNoneMatch` did not hold when the put committed.
    */
-  put(key: string, size: number, body: Body, options?: PutOptions): Promise<void>
+  put(key: string, size: number | undefined, body: Body, options?: PutOptions): Promise<void>
 
   /**
-   * Opens the object under `key` for reading.
+   * Opens the object under `key` for reading, in one backend request whatever the range form.
    * @throws {NotFoundError} no object is stored under `key`.
-   * @throws {RangeNotSatisfiableError} `range.start >= size`, `range.end < range.start` or `range.end >= size`.
+   * @throws {RangeNotSatisfiableError} the range selects no byte of the object (see `resolveRange`).
    */
   get(key: string, options?: GetOptions): Promise<ObjectResult>
+
+  /**
+   * The object's size and etag, without opening its body.
+   * @throws {NotFoundError} no object is stored under `key`.
+   */
+  stat(key: string, options?: IOOptions): Promise<ObjectStat>
 
   /** Whether an object is stored under `key`. */
   has(key: string, options?: IOOptions): Promise<boolean>
 
   /** Removes the object under `key`; removing a missing key is not an error. */
   delete(key: string, options?: IOOptions): Promise<void>
+
+  /**
+   * Makes the object under `from` the object under `to` (replacing any) and removes `from`.
+   * Readers of `to` see the old object or the whole moved one, never a part. A failed move leaves
+   * `from` in place. Used to publish content staged under a temporary key.
+   * @throws {NotFoundError} nothing is stored under `from`.
+   */
+  move(from: string, to: string, options?: IOOptions): Promise<void>
 
   /**
    * Yields every stored key that starts with `prefix` as a raw string (S3 semantics, not path

@@ -1,3 +1,5 @@
+import type { ByteRange } from './range.js'
+
 /**
  * Errors thrown by every object-store backend. Each has a stable `name` (safe to switch on
  * across package copies, unlike `instanceof`), structured fields, and the underlying error as
@@ -21,12 +23,6 @@ export class NotFoundError extends Error {
   }
 }
 
-/** A byte range, both bounds inclusive (HTTP style); `end` absent means "to the end". */
-export interface ByteRange {
-  start: number
-  end?: number
-}
-
 /** The requested range lies (partly) outside an object of `size` bytes, or is malformed. */
 export class RangeNotSatisfiableError extends Error {
   override readonly name = 'RangeNotSatisfiableError'
@@ -34,7 +30,7 @@ export class RangeNotSatisfiableError extends Error {
   readonly size: number
 
   constructor(range: ByteRange, size: number, options?: StoreErrorOptions) {
-    const shown = `${range.start}-${range.end ?? ''}`
+    const shown = 'suffix' in range ? `-${range.suffix}` : `${range.start}-${range.end ?? ''}`
     super(`range ${shown} not satisfiable for an object of ${size} bytes`, options)
     this.range = range
     this.size = size
@@ -102,5 +98,60 @@ export class InsufficientStorageError extends Error {
   constructor(backend: string, options?: StoreErrorOptions) {
     super(`${backend} has no space left`, options)
     this.backend = backend
+  }
+}
+
+/**
+ * A conditional put's condition does not hold: `ifMatch` names an etag the object no longer has
+ * (or the object is gone), or `ifNoneMatch: '*'` found an object. Nothing was written.
+ */
+export class PreconditionFailedError extends Error {
+  override readonly name = 'PreconditionFailedError'
+  readonly key: string
+  /** The condition that failed: `if-match` or `if-none-match`. */
+  readonly condition: 'if-match' | 'if-none-match'
+
+  constructor(key: string, condition: 'if-match' | 'if-none-match', options?: StoreErrorOptions) {
+    super(`precondition ${condition} failed for ${key}`, options)
+    this.key = key
+    this.condition = condition
+  }
+}
+
+/** The directory is not a flatfs store this backend can use (foreign content or shard function). */
+export class FlatfsLayoutError extends Error {
+  override readonly name = 'FlatfsLayoutError'
+  readonly path: string
+
+  constructor(path: string, message: string, options?: StoreErrorOptions) {
+    super(`${path}: ${message}`, options)
+    this.path = path
+  }
+}
+
+/** Another process holds the store's directory lock (one process per flatfs directory). */
+export class StoreLockedError extends Error {
+  override readonly name = 'StoreLockedError'
+  readonly path: string
+  /** The pid written in the lock file, when it could be read. */
+  readonly pid: number | undefined
+
+  constructor(path: string, pid: number | undefined, options?: StoreErrorOptions) {
+    const holder = pid === undefined ? 'another process' : `process ${pid}`
+    super(`${path} is in use by ${holder}: one process per data directory`, options)
+    this.path = path
+    this.pid = pid
+  }
+}
+
+/** The S3 server stayed silent for longer than the store's `requestTimeoutMs`. */
+export class RequestTimeoutError extends Error {
+  override readonly name = 'RequestTimeoutError'
+  readonly code = 'ETIMEDOUT'
+  readonly timeoutMs: number
+
+  constructor(timeoutMs: number) {
+    super(`no answer from the S3 server within ${timeoutMs} ms`)
+    this.timeoutMs = timeoutMs
   }
 }

@@ -1,10 +1,6 @@
 import { DatastoreObjectStore } from '@strata/objectstore/datastore'
-import {
-  objectStoreSuite,
-  type TempLevelObjectStore,
-  tempLevelObjectStore,
-  utf8,
-} from '@strata/objectstore/testing'
+import { objectStoreSuite, utf8 } from '@strata/objectstore/testing'
+import { type TempLevelObjectStore, tempLevelObjectStore } from '@strata/testkit'
 import { MemoryDatastore } from 'datastore-core'
 import { describe, expect, it } from 'vitest'
 

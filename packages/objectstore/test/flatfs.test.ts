@@ -1,7 +1,8 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { FlatfsObjectStore, SHARD_ID, shardOf } from '@strata/objectstore/flatfs'
+import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
+import { SHARD_ID, shardOf } from '@strata/objectstore/flatfs/layout'
 import { objectStoreSuite, readAll, utf8 } from '@strata/objectstore/testing'
 import { base32 } from 'multiformats/bases/base32'
 import { sha256 } from 'multiformats/hashes/sha2'
@@ -56,6 +57,10 @@ describe('FlatfsObjectStore layout', () => {
     await store.put(key, 11, utf8('hello world'))
     const path = join(dir, '32', 'ciqlstjhxgju2pqiuuxffv62pwv7vree57rxuu4a52iir55m4lx432i.data')
     expect(await readFile(path, 'utf8')).toBe('hello world')
+    // `.lock` (the holder's pid) exists while the store is open, and goes with `close()`.
+    expect((await readdir(dir)).sort()).toEqual(['.lock', '.temp', '32', 'SHARDING', '_README'])
+    expect(await readFile(join(dir, '.lock'), 'utf8')).toBe(`${process.pid}\n`)
+    await store.close()
     expect((await readdir(dir)).sort()).toEqual(['.temp', '32', 'SHARDING', '_README'])
   })
 

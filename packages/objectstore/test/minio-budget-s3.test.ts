@@ -4,16 +4,8 @@
  * budget (`2 × partSize`), and a put waiting for budget is aborted by its signal.
  */
 import { MinioObjectStore } from '@strata/objectstore/minio'
-import {
-  createTestBucket,
-  describeS3,
-  incompleteUploads,
-  patternStream,
-  peakMemoryGrowth,
-  randomKey,
-  sha256Of,
-  type TestBucket,
-} from '@strata/objectstore/testing'
+import { patternStream, peakMemoryGrowth, randomKey, sha256Of } from '@strata/objectstore/testing'
+import { createTestBucket, describeS3, incompleteUploads, type TestBucket } from '@strata/testkit'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
 const MiB = 1024 * 1024

@@ -7,14 +7,8 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3'
 import { MinioObjectStore } from '@strata/objectstore/minio'
-import {
-  chunked,
-  createTestBucket,
-  describeS3,
-  randomKey,
-  readAll,
-  type TestBucket,
-} from '@strata/objectstore/testing'
+import { chunked, randomKey, readAll } from '@strata/objectstore/testing'
+import { createTestBucket, describeS3, type TestBucket } from '@strata/testkit'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
 const MiB = 1024 * 1024

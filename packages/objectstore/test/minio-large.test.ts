@@ -1,13 +1,6 @@
 import { MinioObjectStore } from '@strata/objectstore/minio'
-import {
-  createTestBucket,
-  describeS3,
-  patternStream,
-  peakMemoryGrowth,
-  randomKey,
-  sha256Of,
-  type TestBucket,
-} from '@strata/objectstore/testing'
+import { patternStream, peakMemoryGrowth, randomKey, sha256Of } from '@strata/objectstore/testing'
+import { createTestBucket, describeS3, type TestBucket } from '@strata/testkit'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
 const MiB = 1024 * 1024

@@ -3,7 +3,7 @@
  * are aborted; uploads started since the cut-off (maybe a live writer's) are kept. Real S3 server.
  */
 import { MinioObjectStore } from '@strata/objectstore/minio'
-import { createTestBucket, describeS3, incompleteUploads, type TestBucket } from '@strata/objectstore/testing'
+import { createTestBucket, describeS3, incompleteUploads, type TestBucket } from '@strata/testkit'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 
 describeS3('MinioObjectStore.abortIncompleteUploads', (settings) => {

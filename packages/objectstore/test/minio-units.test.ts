@@ -1,5 +1,5 @@
 import { MinioObjectStore } from '@strata/objectstore/minio'
-import { s3TestEnv } from '@strata/objectstore/testing'
+import { s3TestEnv } from '@strata/testkit'
 import { Client } from 'minio'
 import { describe, expect, it } from 'vitest'
 import { extentOf, sizeFrom416 } from '../src/minio/download.js'

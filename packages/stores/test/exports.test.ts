@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { runAsPlainNode } from '@strata/objectstore/testing'
+import { runAsPlainNode } from '@strata/testkit'
 import { describe, expect, it } from 'vitest'
 
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..')

@@ -1,5 +1,5 @@
 import { MinioObjectStore } from '@strata/objectstore/minio'
-import { createTestBucket, describeS3, type TestBucket } from '@strata/objectstore/testing'
+import { createTestBucket, describeS3, type TestBucket } from '@strata/testkit'
 import { storesSuite } from './suite/index.js'
 
 // The S3 layout as the server wires it: record keys end in `.cbor`. One fresh bucket per run,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { resolveRange } from '@strata/objectstore'
 import {
   chunked,
   patternStream,
@@ -11,6 +12,7 @@ import { create as createDigest } from 'multiformats/hashes/digest'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { BlobStore, ByteRange } from '../contract.js'
+import { addCases } from './add.js'
 import {
   randomBlob as blob,
   digestOf,
@@ -39,6 +41,11 @@ export interface BlobStoreSuiteOptions {
   create(): Promise<BlobStore>
   /** Closes and removes what `create` made. */
   destroy?(blobs: BlobStore): Promise<void>
+  /**
+   * Lists the backend's staging keys (`STAGING_PREFIX`), so the suite can check that a failed or
+   * duplicate `add` leaves none behind. Default: not checked.
+   */
+  staging?(): Promise<string[]>
   supports?: BlobStoreCapabilities
 }
 
@@ -74,8 +81,10 @@ export function blobStoreSuite(name: string, options: BlobStoreSuiteOptions): vo
 
     const expectContent = async (digest: MultihashDigest, bytes: Uint8Array, range?: ByteRange) => {
       const result = await blobs.get(digest, range ? { range } : {})
-      const expected = range ? bytes.subarray(range.start, (range.end ?? bytes.length - 1) + 1) : bytes
+      const wanted = resolveRange(range, bytes.byteLength)
+      const expected = bytes.subarray(wanted.start, wanted.end + 1)
       expect(result.size).toBe(bytes.byteLength)
+      expect(result.range).toEqual(wanted)
       expect(Buffer.from(await readAll(result.body)).equals(Buffer.from(expected))).toBe(true)
     }
 
@@ -187,13 +196,28 @@ export function blobStoreSuite(name: string, options: BlobStoreSuiteOptions): vo
         await blobs.put(digest, bytes.length, bytes)
       })
 
-      for (const range of [{ start: 0, end: 9 }, { start: 2, end: 5 }, { start: 7 }, { start: 9, end: 9 }]) {
+      const satisfiable: ByteRange[] = [
+        { start: 0, end: 9 },
+        { start: 2, end: 5 },
+        { start: 7 },
+        { start: 9, end: 9 },
+        { start: 5, end: 15 },
+        { suffix: 3 },
+        { suffix: 30 },
+      ]
+      for (const range of satisfiable) {
         it(`reads ${JSON.stringify(range)} with size still 10`, async () => {
           await expectContent(digest, bytes, range)
         })
       }
 
-      for (const range of [{ start: 5, end: 15 }, { start: 10 }, { start: 6, end: 5 }]) {
+      it('stats the blob: its size, without reading it', async () => {
+        expect((await blobs.stat(digest)).size).toBe(10)
+        await expect(blobs.stat(blob(10).digest)).rejects.toMatchObject({ name: 'NotFoundError' })
+      })
+
+      const unsatisfiable: ByteRange[] = [{ start: 10 }, { start: 6, end: 5 }, { suffix: 0 }]
+      for (const range of unsatisfiable) {
         it(`rejects ${JSON.stringify(range)} with RangeNotSatisfiableError`, async () => {
           await expect(blobs.get(digest, { range })).rejects.toMatchObject({
             name: 'RangeNotSatisfiableError',
@@ -203,6 +227,8 @@ export function blobStoreSuite(name: string, options: BlobStoreSuiteOptions): vo
         })
       }
     })
+
+    addCases(() => blobs, options.staging)
 
     it('answers created: false for a stored blob without reading the body', async () => {
       const { bytes, digest } = blob(2000)

@@ -122,8 +122,10 @@ export function genericStoreSuite(name: string, options: GenericStoreSuiteOption
         close: () => backend.close(),
         put: (...args) => backend.put(...args),
         get: (...args) => backend.get(...args),
+        stat: (...args) => backend.stat(...args),
         has: (...args) => backend.has(...args),
         delete: (...args) => backend.delete(...args),
+        move: (...args) => backend.move(...args),
         list: async function* (prefix) {
           yield `${namespace}/a0-deleted`
           yield* backend.list(prefix)

@@ -2,14 +2,8 @@ import { createHash, type Hash } from 'node:crypto'
 import { type FileHandle, mkdir, open, readdir, rename, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
 import { addAbortSignal } from 'node:stream'
-import {
-  InsufficientStorageError,
-  type IOOptions,
-  isErrno,
-  isNoSpace,
-  NotFoundError,
-  syncPath,
-} from '@strata/objectstore'
+import { InsufficientStorageError, type IOOptions, NotFoundError } from '@strata/objectstore'
+import { isErrno, isNoSpace, syncPath } from '@strata/objectstore/fs'
 import type { UnknownLink } from 'multiformats'
 import { CID } from 'multiformats/cid'
 import { encodeEntry, type JournalReceipt } from './entry.js'

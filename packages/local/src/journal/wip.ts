@@ -1,7 +1,7 @@
 import type { Hash } from 'node:crypto'
 import { type FileHandle, open } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { isErrno, syncPath } from '@strata/objectstore'
+import { isErrno, syncPath } from '@strata/objectstore/fs'
 import { CAR_HEADER } from './format.js'
 import { scanWip } from './scan.js'
 

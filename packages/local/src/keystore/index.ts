@@ -14,3 +14,4 @@ export { DatastoreKeyStore, type DatastoreKeyStoreOptions } from './datastore.js
 export { KEYSTORE_DIR_MODE, KEYSTORE_FILE_MODE, LevelKeyStore, type LevelKeyStoreOptions } from './level.js'
 export { MemoryKeyStore } from './memory.js'
 export { assertKeyName, MAX_KEY_NAME_LENGTH } from './names.js'
+export { ObjectKeyStore, type ObjectKeyStoreOptions } from './object.js'

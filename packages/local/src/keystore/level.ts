@@ -1,9 +1,9 @@
 import { chmod, mkdir, readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { IOOptions } from '@strata/objectstore'
-import { LevelDatastore } from 'datastore-level'
+import { LevelObjectStore } from '@strata/objectstore/level'
 import type { KeyStore } from './contract.js'
-import { DatastoreKeyStore } from './datastore.js'
+import { ObjectKeyStore } from './object.js'
 
 /** The mode of a key store's directory: owner only. */
 export const KEYSTORE_DIR_MODE = 0o700
@@ -21,7 +21,7 @@ export interface LevelKeyStoreOptions {
 }
 
 /**
- * Named private keys in a LevelDB on the local disk (`datastore-level`).
+ * Named private keys in a LevelDB on the local disk (a `LevelObjectStore`).
  *
  * Permissions do not depend on the process umask: `open()` creates the directory (or tightens an
  * existing one) to {@link KEYSTORE_DIR_MODE} (0o700) and `chmod`s every file in it to
@@ -31,8 +31,8 @@ export interface LevelKeyStoreOptions {
  */
 export class LevelKeyStore implements KeyStore {
   readonly #path: string
-  #datastore: LevelDatastore | undefined
-  #store: DatastoreKeyStore | undefined
+  #level: LevelObjectStore | undefined
+  #store: ObjectKeyStore | undefined
 
   constructor(options: LevelKeyStoreOptions) {
     this.#path = options.path
@@ -48,20 +48,20 @@ export class LevelKeyStore implements KeyStore {
     await mkdir(this.#path, { recursive: true, mode: KEYSTORE_DIR_MODE })
     if (!(await stat(this.#path)).isDirectory()) throw new Error(`${this.#path} is not a directory`)
     await chmod(this.#path, KEYSTORE_DIR_MODE)
-    const datastore = new LevelDatastore(this.#path)
-    await datastore.open()
-    this.#datastore = datastore
-    this.#store = new DatastoreKeyStore({ datastore })
+    const level = new LevelObjectStore({ path: this.#path })
+    await level.open()
+    this.#level = level
+    this.#store = new ObjectKeyStore({ backend: level })
     await this.#tighten()
   }
 
   /** Closes the database and tightens the modes of the files it left. Idempotent. */
   async close(): Promise<void> {
-    const datastore = this.#datastore
-    if (!datastore) return
-    this.#datastore = undefined
+    const level = this.#level
+    if (!level) return
+    this.#level = undefined
     this.#store = undefined
-    await datastore.close()
+    await level.close()
     await this.#tighten()
   }
 
@@ -97,7 +97,7 @@ export class LevelKeyStore implements KeyStore {
     }
   }
 
-  #opened(): DatastoreKeyStore {
+  #opened(): ObjectKeyStore {
     if (!this.#store) throw new Error(`LevelKeyStore at ${this.#path} is not open: call open() first`)
     return this.#store
   }

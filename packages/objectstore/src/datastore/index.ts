@@ -1,8 +1,18 @@
 import { type Datastore, Key } from 'interface-datastore'
 import { assertKey, assertSize, collect, single } from '../body.js'
-import type { Body, GetOptions, IOOptions, ObjectResult, ObjectStore, PutOptions } from '../contract.js'
+import type {
+  Body,
+  GetOptions,
+  IOOptions,
+  ObjectResult,
+  ObjectStat,
+  ObjectStore,
+  PutOptions,
+} from '../contract.js'
 import { InsufficientStorageError, InvalidKeyError, NotFoundError, TooLargeError } from '../errors.js'
-import { isNoSpace } from '../flatfs/fs-util.js'
+import { checkConditions, contentEtag, isConditional } from '../etag.js'
+import { isNoSpace } from '../fs.js'
+import { KeyLock } from '../key-lock.js'
 import { resolveRange } from '../range.js'
 
 /** Options for {@link DatastoreObjectStore}. */
@@ -18,13 +28,17 @@ export interface DatastoreObjectStoreOptions {
 
 /**
  * An object store over any `interface-datastore` Datastore. Keys map to datastore keys as
- * `/<key>`; keys the datastore would rewrite (a trailing `/`) are refused so
- * two keys can never collide. `list(prefix)` matches raw string prefixes, whatever the datastore's
- * own prefix semantics. The datastore's lifecycle belongs to the caller: `open`/`close` do nothing.
+ * `/<key>`; keys the datastore would rewrite (a trailing `/`) are refused so two keys can never
+ * collide. `list(prefix)` matches raw string prefixes, whatever the datastore's own prefix
+ * semantics. Etags are MD5 hex of the value. Writes to one key are serialised in this process,
+ * which makes conditional puts atomic for every writer that goes through this store (LevelDB's
+ * lock keeps other processes out). The datastore's lifecycle belongs to the caller: `open`/`close`
+ * do nothing.
  */
 export class DatastoreObjectStore implements ObjectStore {
   readonly #datastore: Datastore
   readonly #maxObjectSize: number
+  readonly #lock = new KeyLock()
 
   constructor(options: DatastoreObjectStoreOptions) {
     this.#datastore = options.datastore
@@ -35,26 +49,28 @@ export class DatastoreObjectStore implements ObjectStore {
 
   async close(): Promise<void> {}
 
-  async put(key: string, size: number, body: Body, options: PutOptions = {}): Promise<void> {
+  async put(key: string, size: number | undefined, body: Body, options: PutOptions = {}): Promise<void> {
     const dsKey = toDatastoreKey(key)
     assertSize(size)
-    if (size > this.#maxObjectSize) throw new TooLargeError(this.#maxObjectSize, size)
-    const bytes = await collect(body, size, options.signal)
-    await noSpaceAs(() => this.#datastore.put(dsKey, bytes, signalOption(options)))
+    if (size !== undefined && size > this.#maxObjectSize) throw new TooLargeError(this.#maxObjectSize, size)
+    const bytes = await collect(body, size, options.signal, this.#maxObjectSize)
+    await this.#lock.run(key, async () => {
+      if (isConditional(options)) checkConditions(key, await this.#etagOf(dsKey, options), options)
+      await noSpaceAs(() => this.#datastore.put(dsKey, bytes, signalOption(options)))
+    })
   }
 
   async get(key: string, options: GetOptions = {}): Promise<ObjectResult> {
-    const dsKey = toDatastoreKey(key)
-    let bytes: Uint8Array
-    try {
-      bytes = await this.#datastore.get(dsKey, signalOption(options))
-    } catch (error) {
-      if (error instanceof Error && error.name === 'NotFoundError')
-        throw new NotFoundError(key, { cause: error })
-      throw error
-    }
-    const { start, end } = resolveRange(options.range, bytes.byteLength)
-    return { size: bytes.byteLength, body: single(bytes.slice(start, end + 1)) }
+    const bytes = await this.#read(key, options)
+    const range = resolveRange(options.range, bytes.byteLength)
+    // A copy: some datastores (MemoryDatastore) answer the buffer they hold.
+    const body = single(bytes.slice(range.start, range.end + 1))
+    return { size: bytes.byteLength, etag: contentEtag(bytes), range, body }
+  }
+
+  async stat(key: string, options: IOOptions = {}): Promise<ObjectStat> {
+    const bytes = await this.#read(key, options)
+    return { size: bytes.byteLength, etag: contentEtag(bytes) }
   }
 
   async has(key: string, options: IOOptions = {}): Promise<boolean> {
@@ -62,8 +78,24 @@ export class DatastoreObjectStore implements ObjectStore {
   }
 
   async delete(key: string, options: IOOptions = {}): Promise<void> {
+    const dsKey = toDatastoreKey(key)
     // LevelDB logs a delete too: it can fail on a full disk
-    await noSpaceAs(() => this.#datastore.delete(toDatastoreKey(key), signalOption(options)))
+    await this.#lock.run(key, () => noSpaceAs(() => this.#datastore.delete(dsKey, signalOption(options))))
+  }
+
+  /** A read of `from`, then one batch that writes `to` and deletes `from` (atomic on LevelDB). */
+  async move(from: string, to: string, options: IOOptions = {}): Promise<void> {
+    const bytes = await this.#read(from, options)
+    const target = toDatastoreKey(to)
+    if (from === to) return
+    await this.#lock.run(to, () =>
+      noSpaceAs(async () => {
+        const batch = this.#datastore.batch()
+        batch.put(target, bytes)
+        batch.delete(toDatastoreKey(from))
+        await batch.commit(signalOption(options))
+      }),
+    )
   }
 
   async *list(prefix = '', options: IOOptions = {}): AsyncGenerator<string> {
@@ -73,6 +105,26 @@ export class DatastoreObjectStore implements ObjectStore {
     for await (const dsKey of this.#datastore.queryKeys({ prefix: segment }, signalOption(options))) {
       const key = dsKey.toString().slice(1)
       if (key.startsWith(prefix)) yield key
+    }
+  }
+
+  async #read(key: string, options: IOOptions): Promise<Uint8Array> {
+    const dsKey = toDatastoreKey(key)
+    try {
+      return await this.#datastore.get(dsKey, signalOption(options))
+    } catch (error) {
+      if (error instanceof Error && error.name === 'NotFoundError')
+        throw new NotFoundError(key, { cause: error })
+      throw error
+    }
+  }
+
+  async #etagOf(dsKey: Key, options: IOOptions): Promise<string | undefined> {
+    try {
+      return contentEtag(await this.#datastore.get(dsKey, signalOption(options)))
+    } catch (error) {
+      if (error instanceof Error && error.name === 'NotFoundError') return undefined
+      throw error
     }
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { createWriteStream, open as openCallback } from 'node:fs'
+import { createWriteStream, open as openCallback, type Stats } from 'node:fs'
 import {
   type FileHandle,
   mkdir,
@@ -17,10 +17,21 @@ import { addAbortSignal } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import { assertKey, assertSize, exactly, single } from '../body.js'
-import type { Body, GetOptions, IOOptions, ObjectResult, ObjectStore, PutOptions } from '../contract.js'
-import { InsufficientStorageError, InvalidKeyError, NotFoundError } from '../errors.js'
+import type {
+  Body,
+  GetOptions,
+  IOOptions,
+  ObjectResult,
+  ObjectStat,
+  ObjectStore,
+  PutOptions,
+} from '../contract.js'
+import { FlatfsLayoutError, InsufficientStorageError, InvalidKeyError, NotFoundError } from '../errors.js'
+import { checkConditions, isConditional } from '../etag.js'
+import { isErrno, isNoSpace, syncPath } from '../fs.js'
+import { KeyLock } from '../key-lock.js'
 import { resolveRange } from '../range.js'
-import { isErrno, isNoSpace, syncPath } from './fs-util.js'
+import { lockDirectory } from './dir-lock.js'
 import {
   EXTENSION,
   invalidKeyReason,
@@ -31,8 +42,6 @@ import {
   shardOf,
   TEMP_DIR,
 } from './layout.js'
-
-export { invalidKeyReason, SHARD_ID, shardOf } from './layout.js'
 
 const openFd = promisify(openCallback)
 
@@ -52,15 +61,13 @@ export interface FlatfsObjectStoreOptions {
   writeBufferSize?: number
 }
 
-/** The directory is not a flatfs store this class can use (foreign content or shard function). */
-export class FlatfsLayoutError extends Error {
-  override readonly name = 'FlatfsLayoutError'
-  readonly path: string
+/** The etag of a file: inode, size and change time, which every rename-over changes. */
+function etagOf(stats: Stats): string {
+  return `${stats.ino.toString(36)}-${stats.size.toString(36)}-${Math.round(stats.ctimeMs * 1000).toString(36)}`
+}
 
-  constructor(path: string, message: string) {
-    super(`${path}: ${message}`)
-    this.path = path
-  }
+function statOf(stats: Stats): ObjectStat {
+  return { size: stats.size, etag: etagOf(stats), lastModified: stats.mtime }
 }
 
 /**
@@ -68,6 +75,10 @@ export class FlatfsLayoutError extends Error {
  * Writes stream into `.temp/` and are renamed into place, so they are atomic and concurrent
  * writers of one key never interleave (the last rename wins). Reads stream from the requested
  * offset: a range never reads bytes outside itself.
+ *
+ * One process per directory: `open()` takes a lock file (`.lock`, the holder's pid) and refuses a
+ * directory held by a live process. Within the process, renames into one key are serialised, so a
+ * conditional put's check and rename are atomic.
  */
 export class FlatfsObjectStore implements ObjectStore {
   readonly #root: string
@@ -75,7 +86,8 @@ export class FlatfsObjectStore implements ObjectStore {
   readonly #fsync: boolean
   readonly #readChunkSize: number
   readonly #writeBufferSize: number
-  #opened = false
+  readonly #lock = new KeyLock()
+  #unlock: (() => Promise<void>) | undefined
 
   constructor(options: FlatfsObjectStoreOptions) {
     this.#root = options.path
@@ -86,12 +98,13 @@ export class FlatfsObjectStore implements ObjectStore {
   }
 
   /**
-   * Creates the layout in an empty or missing directory, or checks an existing one, then empties
-   * `.temp` (left-overs of interrupted writes).
+   * Creates the layout in an empty or missing directory, or checks an existing one, takes the
+   * directory lock, then empties `.temp` (left-overs of interrupted writes). Idempotent.
    * @throws {FlatfsLayoutError} the directory has content but no `SHARDING`, or another shard function.
+   * @throws {StoreLockedError} another live process (or another store in this one) has it open.
    */
   async open(): Promise<void> {
-    if (this.#opened) return
+    if (this.#unlock) return
     await mkdir(this.#root, { recursive: true })
     const sharding = await readFile(join(this.#root, SHARDING_FILE), 'utf8').catch((error: unknown) => {
       if (isErrno(error, 'ENOENT')) return undefined
@@ -102,28 +115,38 @@ export class FlatfsObjectStore implements ObjectStore {
     } else if (sharding.trim() !== SHARD_ID) {
       throw new FlatfsLayoutError(this.#root, `shard function ${sharding.trim()} is not ${SHARD_ID}`)
     }
-    await rm(this.#temp, { recursive: true, force: true })
-    await mkdir(this.#temp)
-    this.#opened = true
+    const unlock = await lockDirectory(this.#root)
+    try {
+      await rm(this.#temp, { recursive: true, force: true })
+      await mkdir(this.#temp)
+    } catch (error) {
+      await unlock()
+      throw error
+    }
+    this.#unlock = unlock
   }
 
+  /** Releases the directory lock. Idempotent. */
   async close(): Promise<void> {
-    this.#opened = false
+    const unlock = this.#unlock
+    this.#unlock = undefined
+    await unlock?.()
   }
 
-  async put(key: string, size: number, body: Body, options: PutOptions = {}): Promise<void> {
+  async put(key: string, size: number | undefined, body: Body, options: PutOptions = {}): Promise<void> {
     const target = this.#pathOf(key)
     assertSize(size)
     options.signal?.throwIfAborted()
     const temp = join(this.#temp, `put-${randomUUID()}`)
     try {
       await this.#writeTemp(temp, size, body, options.signal)
-      await this.#rename(temp, target, key)
+      await this.#lock.run(key, async () => {
+        if (isConditional(options)) checkConditions(key, (await this.#statOf(target))?.etag, options)
+        await this.#rename(temp, target, key)
+      })
     } catch (error) {
       await unlink(temp).catch(() => {})
-      if (isNoSpace(error)) {
-        throw new InsufficientStorageError('flatfs', { cause: error })
-      }
+      if (isNoSpace(error)) throw new InsufficientStorageError('flatfs', { cause: error })
       throw error
     }
   }
@@ -139,44 +162,64 @@ export class FlatfsObjectStore implements ObjectStore {
       throw error
     }
     try {
-      const { size } = await handle.stat()
-      const range = resolveRange(options.range, size)
+      const found = statOf(await handle.stat())
+      const range = resolveRange(options.range, found.size)
       if (range.length === 0) {
         await handle.close()
-        return { size, body: single(new Uint8Array(0)) }
+        return { ...found, range, body: single(new Uint8Array(0)) }
       }
       const stream = handle.createReadStream({
         start: range.start,
         end: range.end,
-        highWaterMark: this.#readChunkSize,
+        highWaterMark: Math.min(this.#readChunkSize, range.length),
       })
       if (options.signal) addAbortSignal(options.signal, stream)
-      return { size, body: stream }
+      return { ...found, range, body: stream }
     } catch (error) {
       await handle.close()
       throw error
     }
   }
 
+  async stat(key: string, options: IOOptions = {}): Promise<ObjectStat> {
+    const path = this.#pathOf(key)
+    options.signal?.throwIfAborted()
+    const found = await this.#statOf(path)
+    if (found === undefined) throw new NotFoundError(key)
+    return found
+  }
+
   async has(key: string, options: IOOptions = {}): Promise<boolean> {
     const path = this.#pathOf(key)
     options.signal?.throwIfAborted()
-    try {
-      return (await stat(path)).isFile()
-    } catch (error) {
-      if (isErrno(error, 'ENOENT')) return false
-      throw error
-    }
+    return (await this.#statOf(path)) !== undefined
   }
 
   async delete(key: string, options: IOOptions = {}): Promise<void> {
     const path = this.#pathOf(key)
     options.signal?.throwIfAborted()
-    try {
-      await unlink(path)
-    } catch (error) {
-      if (!isErrno(error, 'ENOENT')) throw error
-    }
+    await this.#lock.run(key, () =>
+      unlink(path).catch((error: unknown) => {
+        if (!isErrno(error, 'ENOENT')) throw error
+      }),
+    )
+  }
+
+  /** One rename inside the store (atomic; both keys are files under the same root). */
+  async move(from: string, to: string, options: IOOptions = {}): Promise<void> {
+    const source = this.#pathOf(from)
+    const target = this.#pathOf(to)
+    options.signal?.throwIfAborted()
+    await this.#lock.run(to, async () => {
+      try {
+        await this.#rename(source, target, to)
+      } catch (error) {
+        if (isErrno(error, 'ENOENT') && (await this.#statOf(source)) === undefined) {
+          throw new NotFoundError(from, { cause: error })
+        }
+        throw error
+      }
+    })
   }
 
   /** Walks every shard directory; keys are filtered by raw string prefix. */
@@ -198,6 +241,16 @@ export class FlatfsObjectStore implements ObjectStore {
     }
   }
 
+  async #statOf(path: string): Promise<ObjectStat | undefined> {
+    try {
+      const stats = await stat(path)
+      return stats.isFile() ? statOf(stats) : undefined
+    } catch (error) {
+      if (isErrno(error, 'ENOENT')) return undefined
+      throw error
+    }
+  }
+
   async #initialise(): Promise<void> {
     const existing = await readdir(this.#root)
     if (existing.length > 0) {
@@ -210,7 +263,7 @@ export class FlatfsObjectStore implements ObjectStore {
     await writeFile(join(this.#root, README_FILE), README_TEXT, { flag: 'wx', mode: 0o444 })
   }
 
-  async #writeTemp(temp: string, size: number, body: Body, signal?: AbortSignal): Promise<void> {
+  async #writeTemp(temp: string, size: number | undefined, body: Body, signal?: AbortSignal): Promise<void> {
     // Opened before streaming, so the file exists by the time a failure unlinks it; the stream owns
     // (and closes) the descriptor from here on.
     const fd = await openFd(temp, 'wx', 0o644)
@@ -222,14 +275,14 @@ export class FlatfsObjectStore implements ObjectStore {
     if (this.#fsync) await syncPath(temp)
   }
 
-  async #rename(temp: string, target: string, key: string): Promise<void> {
+  async #rename(from: string, target: string, key: string): Promise<void> {
     const dir = join(this.#root, shardOf(key))
     try {
-      await rename(temp, target)
+      await rename(from, target)
     } catch (error) {
       if (!isErrno(error, 'ENOENT')) throw error
       await mkdir(dir, { recursive: true })
-      await rename(temp, target)
+      await rename(from, target)
     }
     if (this.#fsync) await syncPath(dir)
   }
@@ -243,6 +296,6 @@ export class FlatfsObjectStore implements ObjectStore {
   }
 
   #assertOpen(): void {
-    if (!this.#opened) throw new Error(`FlatfsObjectStore at ${this.#root} is not open: call open() first`)
+    if (!this.#unlock) throw new Error(`FlatfsObjectStore at ${this.#root} is not open: call open() first`)
   }
 }

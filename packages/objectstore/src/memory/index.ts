@@ -1,35 +1,53 @@
 import { assertKey, assertSize, collect, single } from '../body.js'
-import type { Body, GetOptions, IOOptions, ObjectResult, ObjectStore, PutOptions } from '../contract.js'
+import type {
+  Body,
+  GetOptions,
+  IOOptions,
+  ObjectResult,
+  ObjectStat,
+  ObjectStore,
+  PutOptions,
+} from '../contract.js'
 import { NotFoundError } from '../errors.js'
+import { checkConditions, contentEtag } from '../etag.js'
 import { resolveRange } from '../range.js'
 
+interface Stored {
+  bytes: Uint8Array
+  etag: string
+}
+
 /**
- * An object store held in process memory: for tests and ephemeral mode. Values are held whole
- * (this is the one backend that does so); a put becomes visible only once its body is complete.
+ * An object store held in process memory: for tests and ephemeral mode. Values are held whole; a
+ * put becomes visible only once its body is complete, and its conditions are checked at that
+ * moment, in the same turn as the write (so compare-and-swap is atomic). Etags are MD5 hex.
  */
 export class MemoryObjectStore implements ObjectStore {
-  readonly #objects = new Map<string, Uint8Array>()
+  readonly #objects = new Map<string, Stored>()
 
   async open(): Promise<void> {}
 
   async close(): Promise<void> {}
 
-  async put(key: string, size: number, body: Body, options: PutOptions = {}): Promise<void> {
+  async put(key: string, size: number | undefined, body: Body, options: PutOptions = {}): Promise<void> {
     assertKey(key)
     assertSize(size)
     const bytes = await collect(body, size, options.signal)
-    this.#objects.set(key, bytes)
+    checkConditions(key, this.#objects.get(key)?.etag, options)
+    this.#objects.set(key, { bytes, etag: contentEtag(bytes) })
   }
 
   async get(key: string, options: GetOptions = {}): Promise<ObjectResult> {
-    options.signal?.throwIfAborted()
-    assertKey(key)
-    const bytes = this.#objects.get(key)
-    if (bytes === undefined) throw new NotFoundError(key)
-    const { start, end } = resolveRange(options.range, bytes.byteLength)
+    const { bytes, etag } = this.#find(key, options)
+    const range = resolveRange(options.range, bytes.byteLength)
     // A copy, so a caller that mutates what it read cannot corrupt the store.
-    const slice = bytes.slice(start, end + 1)
-    return { size: bytes.byteLength, body: single(slice) }
+    const slice = bytes.slice(range.start, range.end + 1)
+    return { size: bytes.byteLength, etag, range, body: single(slice) }
+  }
+
+  async stat(key: string, options: IOOptions = {}): Promise<ObjectStat> {
+    const { bytes, etag } = this.#find(key, options)
+    return { size: bytes.byteLength, etag }
   }
 
   async has(key: string, options: IOOptions = {}): Promise<boolean> {
@@ -44,10 +62,25 @@ export class MemoryObjectStore implements ObjectStore {
     this.#objects.delete(key)
   }
 
+  async move(from: string, to: string, options: IOOptions = {}): Promise<void> {
+    const stored = this.#find(from, options)
+    assertKey(to)
+    this.#objects.set(to, stored)
+    if (from !== to) this.#objects.delete(from)
+  }
+
   async *list(prefix = '', options: IOOptions = {}): AsyncGenerator<string> {
     for (const key of [...this.#objects.keys()]) {
       options.signal?.throwIfAborted()
       if (key.startsWith(prefix)) yield key
     }
+  }
+
+  #find(key: string, options: IOOptions): Stored {
+    options.signal?.throwIfAborted()
+    assertKey(key)
+    const stored = this.#objects.get(key)
+    if (stored === undefined) throw new NotFoundError(key)
+    return stored
   }
 }

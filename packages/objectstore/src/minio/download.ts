@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
-import { UnavailableError } from '../errors.js'
+import { RequestTimeoutError, UnavailableError } from '../errors.js'
 import { BACKEND, toStoreError } from './errors.js'
-import { RequestTimeoutError } from './transport.js'
 
 /** What a GET response holds: the object's total size and where its body starts in the object. */
 export interface ResponseExtent {

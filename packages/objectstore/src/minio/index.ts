@@ -1,10 +1,20 @@
 import type { IncomingMessage } from 'node:http'
 import type { Client } from 'minio'
 import { assertKey, assertSize } from '../body.js'
-import type { Body, GetOptions, IOOptions, ObjectResult, ObjectStore, PutOptions } from '../contract.js'
-import { type ByteRange, InvalidKeyError, RangeNotSatisfiableError, TooLargeError } from '../errors.js'
-import { resolveRange } from '../range.js'
+import type {
+  Body,
+  GetOptions,
+  IOOptions,
+  ObjectResult,
+  ObjectStat,
+  ObjectStore,
+  PutOptions,
+} from '../contract.js'
+import { InvalidKeyError, RangeNotSatisfiableError, TooLargeError } from '../errors.js'
+import { type ByteRange, isWellFormed, type ResolvedRange, rangeHeaderOf, resolveRange } from '../range.js'
 import { BufferBudget } from './budget.js'
+import { conditionHeaders, isRefused, isUncertain, md5Of, outcomeOf, refused } from './conditional.js'
+import { copyMultipart, copyWhole } from './copy.js'
 import { extentOf, readBody, sizeFrom416 } from './download.js'
 import { codeOf, isNotFound, toStoreError } from './errors.js'
 import { listPage } from './list.js'
@@ -21,7 +31,6 @@ import {
 } from './upload.js'
 
 export type { SweepResult } from './sweep.js'
-export { RequestTimeoutError } from './transport.js'
 
 const MiB = 1024 * 1024
 
@@ -153,12 +162,12 @@ export class MinioObjectStore implements ObjectStore {
     this.#opened = false
   }
 
-  async put(key: string, size: number, body: Body, options: PutOptions = {}): Promise<void> {
+  async put(key: string, size: number | undefined, body: Body, options: PutOptions = {}): Promise<void> {
     this.#check(key)
     assertSize(size)
     const { signal } = options
     signal?.throwIfAborted()
-    if (size > MAX_OBJECT_SIZE) throw new TooLargeError(MAX_OBJECT_SIZE, size)
+    if (size !== undefined && size > MAX_OBJECT_SIZE) throw new TooLargeError(MAX_OBJECT_SIZE, size)
     const target = {
       client: this.#client,
       bucket: this.#bucket,
@@ -166,8 +175,12 @@ export class MinioObjectStore implements ObjectStore {
       timeoutMs: this.#timeoutMs,
       budget: this.#budget,
     }
-    if (size > this.#partSize) {
-      await putMultipart(target, size, partSizeFor(size, this.#partSize), body, signal)
+    const conditions = conditionHeaders(options)
+    if (size === undefined || size > this.#partSize) {
+      if (Object.keys(conditions).length > 0) {
+        throw new RangeError(`conditional puts on S3 need a declared size of at most ${this.#partSize} bytes`)
+      }
+      await putMultipart(target, size, partSizeFor(size ?? MAX_OBJECT_SIZE, this.#partSize), body, signal)
       return
     }
     // A body over half a part takes a pooled part buffer (no garbage); a smaller one its own bytes.
@@ -176,35 +189,44 @@ export class MinioObjectStore implements ObjectStore {
       const bytes = await fill(body, size, lease.buffer, signal)
       const scope = this.#scope(signal)
       try {
-        await putWhole(target, bytes, scope)
+        await putWhole(target, bytes, scope, conditions)
       } catch (error) {
-        throw toStoreError(error, { signal, scope })
+        if (Object.keys(conditions).length === 0 || signal?.aborted)
+          throw toStoreError(error, { signal, scope })
+        await this.#settleConditional(key, bytes, options, error, scope)
       }
     } finally {
       lease.release()
     }
   }
 
+  /** One GET (`Range: bytes=…` when a range is asked for) whatever the range form. */
   async get(key: string, options: GetOptions = {}): Promise<ObjectResult> {
     this.#check(key)
     const { range, signal } = options
     signal?.throwIfAborted()
     // A malformed range never reaches S3 (it would ignore it); the error needs the size.
-    if (range !== undefined && !wellFormed(range)) {
-      throw new RangeNotSatisfiableError(range, await this.#sizeOf(key, signal))
+    if (range !== undefined && !isWellFormed(range)) {
+      throw new RangeNotSatisfiableError(
+        range,
+        (await this.stat(key, { ...(signal ? { signal } : {}) })).size,
+      )
     }
     const scope = this.#scope(signal, true)
+    const whole = range === undefined || ('start' in range && range.start === 0 && range.end === undefined)
+    const headers: Record<string, string> = whole ? {} : { range: rangeHeaderOf(range) }
     let response: IncomingMessage
     try {
-      response = (await inScope(scope, () =>
-        range === undefined || (range.start === 0 && range.end === undefined)
-          ? this.#client.getObject(this.#bucket, key)
-          : this.#client.getPartialObject(this.#bucket, key, range.start, lengthOf(range)),
-      )) as IncomingMessage
+      response = await inScope(scope, () =>
+        this.#client.makeRequestAsync(
+          { method: 'GET', bucketName: this.#bucket, objectName: key, headers },
+          '',
+          whole ? [200] : [200, 206],
+        ),
+      )
     } catch (error) {
       if (range !== undefined && codeOf(error) === 'InvalidRange' && !signal?.aborted) {
-        const size = sizeFrom416(scope.response?.headers, error) ?? (await this.#sizeOf(key, signal))
-        throw new RangeNotSatisfiableError(range, size, { cause: error })
+        return this.#unsatisfiable(key, range, sizeFrom416(scope.response?.headers, error), error, signal)
       }
       throw toStoreError(error, { key, signal, scope })
     }
@@ -224,11 +246,18 @@ export class MinioObjectStore implements ObjectStore {
         timeoutMs: this.#timeoutMs,
         signal,
       })
-      return { size: extent.size, body }
+      return { size: extent.size, etag: sanitizeEtag(response.headers.etag), range: wanted, body }
     } catch (error) {
       response.destroy()
       throw error
     }
+  }
+
+  /** One HEAD. */
+  async stat(key: string, options: IOOptions = {}): Promise<ObjectStat> {
+    this.#check(key)
+    const found = await this.#call(options.signal, () => this.#client.statObject(this.#bucket, key), key)
+    return { size: found.size, etag: sanitizeEtag(found.etag), lastModified: found.lastModified }
   }
 
   async has(key: string, options: IOOptions = {}): Promise<boolean> {
@@ -245,6 +274,36 @@ export class MinioObjectStore implements ObjectStore {
   async delete(key: string, options: IOOptions = {}): Promise<void> {
     this.#check(key)
     await this.#call(options.signal, () => this.#client.removeObject(this.#bucket, key), key)
+  }
+
+  /**
+   * A server-side copy, then a delete of `from`: two requests up to 5 GiB; past that (S3 refuses
+   * a single copy) a HEAD and a multipart copy in 1 GiB parts. The copy is atomic: `to` shows the
+   * old object or the whole new one.
+   */
+  async move(from: string, to: string, options: IOOptions = {}): Promise<void> {
+    this.#check(from)
+    this.#check(to)
+    const { signal } = options
+    signal?.throwIfAborted()
+    if (from === to) {
+      await this.stat(from, options)
+      return
+    }
+    const target = { client: this.#client, bucket: this.#bucket }
+    const scope = this.#scope(signal)
+    try {
+      await copyWhole(target, from, to, scope)
+    } catch (error) {
+      if (!isTooLargeToCopy(error)) throw toStoreError(error, { key: from, signal, scope })
+      const { size } = await this.stat(from, options)
+      try {
+        await copyMultipart(target, from, to, size, scope)
+      } catch (failure) {
+        throw toStoreError(failure, { key: from, signal, scope })
+      }
+    }
+    await this.delete(from, options)
   }
 
   /** Pages through ListObjectsV2 without a delimiter, `listPageSize` keys per request. */
@@ -265,10 +324,56 @@ export class MinioObjectStore implements ObjectStore {
     } while (token !== undefined)
   }
 
-  /** The total size of the object under `key` (HEAD). */
-  async #sizeOf(key: string, signal: AbortSignal | undefined): Promise<number> {
-    const stat = await this.#call(signal, () => this.#client.statObject(this.#bucket, key), key)
-    return stat.size
+  /**
+   * Settles a conditional PUT that failed: a 412 is a `PreconditionFailedError`; an uncertain
+   * answer (409, 5xx, no answer: see `outcomeOf`) costs a HEAD that tells whether our bytes landed
+   * (then the put succeeded), the condition still holds (`UnavailableError`: retry) or another
+   * writer won (`PreconditionFailedError`).
+   */
+  async #settleConditional(
+    key: string,
+    bytes: Uint8Array,
+    options: PutOptions,
+    error: unknown,
+    scope: RequestScope,
+  ): Promise<void> {
+    if (isRefused(error, scope)) throw refused(key, options, error)
+    if (!isUncertain(error, scope)) throw toStoreError(error, { signal: options.signal, scope })
+    const current = await this.stat(key).then(
+      (found) => found.etag,
+      (failure: unknown) => {
+        if ((failure as Error).name === 'NotFoundError') return undefined
+        throw failure
+      },
+    )
+    const outcome = outcomeOf(options, current, md5Of(bytes))
+    if (outcome === 'written') return
+    if (outcome === 'refused') throw refused(key, options, error)
+    throw toStoreError(error, { signal: options.signal, scope })
+  }
+
+  /**
+   * The `RangeNotSatisfiableError` of a range S3 refused, with the size its 416 stated (AWS) or a
+   * HEAD learned (Ceph RGW states none); or, for a suffix of an empty object, the empty result.
+   */
+  async #unsatisfiable(
+    key: string,
+    range: ByteRange,
+    size: number | undefined,
+    cause: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<ObjectResult> {
+    const io = signal ? { signal } : {}
+    const found = size === undefined ? await this.stat(key, io) : undefined
+    const known = size ?? (found as ObjectStat).size
+    let wanted: ResolvedRange
+    try {
+      wanted = resolveRange(range, known)
+    } catch {
+      throw new RangeNotSatisfiableError(range, known, { cause })
+    }
+    const { etag } = found ?? (await this.stat(key, io))
+    return { size: known, etag, range: wanted, body: emptyBody() }
   }
 
   /** Runs one minio call in a request scope and maps what it throws. */
@@ -299,12 +404,16 @@ export class MinioObjectStore implements ObjectStore {
   }
 }
 
-function wellFormed(range: ByteRange): boolean {
-  const offset = (value: number) => Number.isSafeInteger(value) && value >= 0
-  return offset(range.start) && (range.end === undefined || (offset(range.end) && range.end >= range.start))
+/** S3's ETag without its quotes (what `stat` answers and `ifMatch` takes). */
+function sanitizeEtag(etag: string | string[] | undefined): string {
+  const text = Array.isArray(etag) ? (etag[0] ?? '') : (etag ?? '')
+  return text.replace(/^(W\/)?"|"$/g, '')
 }
 
-/** The `length` argument of minio's getPartialObject: 0 means "to the end". */
-function lengthOf(range: ByteRange): number {
-  return range.end === undefined ? 0 : range.end - range.start + 1
+/** Whether S3 refused a CopyObject because its source is over 5 GiB. */
+function isTooLargeToCopy(error: unknown): boolean {
+  const code = codeOf(error)
+  return code === 'InvalidRequest' || code === 'EntityTooLarge'
 }
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}

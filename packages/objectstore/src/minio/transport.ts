@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, RequestOptions } from 'node:http'
 import type { Client } from 'minio'
+import { RequestTimeoutError } from '../errors.js'
 
 /**
  * Per-call request settings. minio-js v8 has no per-request signal or timeout, so the store runs
@@ -21,18 +22,6 @@ export interface RequestScope {
   streamsBody: boolean
   /** Status and headers of the last response received in this scope, for error mapping. */
   response?: { status: number; headers: IncomingHttpHeaders }
-}
-
-/** The server stayed silent for longer than the store's `requestTimeoutMs`. */
-export class RequestTimeoutError extends Error {
-  override readonly name = 'RequestTimeoutError'
-  readonly code = 'ETIMEDOUT'
-  readonly timeoutMs: number
-
-  constructor(timeoutMs: number) {
-    super(`no answer from the S3 server within ${timeoutMs} ms`)
-    this.timeoutMs = timeoutMs
-  }
 }
 
 const scopes = new AsyncLocalStorage<RequestScope>()

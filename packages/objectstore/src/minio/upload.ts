@@ -55,13 +55,22 @@ export async function fill(
   return buffer.subarray(0, size)
 }
 
-/** Uploads `bytes` in one PutObject (minio signs it; Content-MD5 over TLS, where the payload is unsigned). */
-export async function putWhole(target: UploadTarget, bytes: Uint8Array, scope: RequestScope): Promise<void> {
+/**
+ * Uploads `bytes` in one PutObject (minio signs it; Content-MD5 over TLS, where the payload is
+ * unsigned), with `conditions` as request headers (`If-Match`, `If-None-Match`).
+ */
+export async function putWhole(
+  target: UploadTarget,
+  bytes: Uint8Array,
+  scope: RequestScope,
+  conditions: Record<string, string> = {},
+): Promise<void> {
   const { client, bucket, key } = target
   const payload = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const headers = { ...integrityHeaders(client, payload), ...conditions }
   await inScope(scope, () =>
     client.makeRequestAsyncOmit(
-      { method: 'PUT', bucketName: bucket, objectName: key, headers: integrityHeaders(client, payload) },
+      { method: 'PUT', bucketName: bucket, objectName: key, headers },
       payload,
       [200],
     ),
@@ -69,25 +78,28 @@ export async function putWhole(target: UploadTarget, bytes: Uint8Array, scope: R
 }
 
 /**
- * Streams `body` (declared `size` bytes) up as a multipart upload of `partSize` parts with at most
- * one part uploading while the next one fills: memory held is at most two parts. Each part buffer
- * is leased from `target.budget` before it is filled (waiting, FIFO, while the budget is spent;
- * the first before the upload is initiated, so a waiting put holds nothing on S3) and given back
- * (to the budget's pool of part buffers) as soon as that part is uploaded, or when the put fails.
+ * Streams `body` (declared `size` bytes, or `undefined`: as many as it holds, up to S3's largest
+ * object) up as a multipart upload of `partSize` parts with at most one part uploading while the
+ * next one fills: memory held is at most two parts. Each part buffer is leased from
+ * `target.budget` before it is filled (waiting, FIFO, while the budget is spent; the first before
+ * the upload is initiated, so a waiting put holds nothing on S3) and given back (to the budget's
+ * pool of part buffers) as soon as that part is uploaded, or when the put fails.
  * No deadlock: a put waits for budget only while it holds at most its part in flight, which
  * completes without budget and frees its lease; it never waits while holding a buffer it fills.
- * The upload is completed only once `body` has ended with exactly `size` bytes (so a longer body is
- * seen even when its first `size` bytes are all uploaded); on any failure the in-flight part is
- * cancelled and the upload aborted, so nothing becomes visible and no parts are left behind.
- * The upload is initiated while the first part fills (one round trip off every put) and awaited
- * before that part is sent; a body that fails meanwhile lets the initiation finish, so the upload
- * it created is aborted too.
+ * The upload is completed only once `body` has ended (with exactly `size` bytes when declared, so
+ * a longer body is seen even when its first `size` bytes are all uploaded); on any failure the
+ * in-flight part is cancelled and the upload aborted, so nothing becomes visible and no parts are
+ * left behind.
+ * With a declared size the upload is initiated while the first part fills (one round trip off
+ * every put) and awaited before that part is sent; a body that fails meanwhile lets the initiation
+ * finish, so the upload it created is aborted too. Without one it is initiated once the first part
+ * is full; a body that ends before is sent in one PutObject.
  * @throws {TooSmallError | TooLargeError} from `exactly`; the signal's reason (also while waiting
  *   for budget); the client's errors mapped by {@link toStoreError}.
  */
 export async function putMultipart(
   target: UploadTarget,
-  size: number,
+  size: number | undefined,
   partSize: number,
   body: Body,
   signal: AbortSignal | undefined,
@@ -114,6 +126,19 @@ export async function putMultipart(
   // Its own scope, under the caller's signal only: it runs beside the body, not the parts.
   const initScope: RequestScope = { signal, timeoutMs: target.timeoutMs, streamsBody: false }
   let initiating: Promise<string> | undefined
+  const initiate = (): Promise<string> => {
+    if (initiating !== undefined) return initiating
+    initiating = inScope(initScope, () => client.initiateNewMultipartUpload(bucket, key, {})).catch(
+      (error: unknown) => {
+        const mapped = toStoreError(error, { signal, scope: initScope })
+        // Stop reading the body at once; the error surfaces at the next await.
+        failure.abort(mapped)
+        throw mapped
+      },
+    )
+    initiating.catch(() => {})
+    return initiating
+  }
   let inFlight: Promise<void> | undefined
   const send = (id: string, part: number, slot: BufferLease, payload: Buffer): void => {
     const done = inScope(scope, async () => {
@@ -129,21 +154,15 @@ export async function putMultipart(
     done.catch((error: unknown) => failure.abort(error))
     inFlight = done
   }
+  const partLength = (uploaded: number) =>
+    size === undefined ? partSize : Math.min(partSize, size - uploaded)
   try {
-    let filling = await lease(Math.min(partSize, size))
-    initiating = inScope(initScope, () => client.initiateNewMultipartUpload(bucket, key, {})).catch(
-      (error: unknown) => {
-        const mapped = toStoreError(error, { signal, scope: initScope })
-        // Stop reading the body at once; the error surfaces at the next await.
-        failure.abort(mapped)
-        throw mapped
-      },
-    )
-    initiating.catch(() => {})
+    let filling = await lease(partLength(0))
+    if (size !== undefined) initiate()
     let part = 1
     let uploaded = 0
     let filled = 0
-    for await (const chunk of exactly(body, size, combined)) {
+    for await (const chunk of exactly(body, size, combined, MAX_OBJECT_SIZE)) {
       let offset = 0
       while (offset < chunk.byteLength) {
         const { buffer } = filling
@@ -154,14 +173,24 @@ export async function putMultipart(
         if (filled < buffer.byteLength) continue
         // One part in flight at a time.
         await inFlight
-        send(await initiating, part, filling, buffer)
+        send(await initiate(), part, filling, buffer)
         uploaded += buffer.byteLength
         part++
         filled = 0
-        const next = Math.min(partSize, size - uploaded)
+        const next = partLength(uploaded)
         // While this waits for budget, the part just sent uploads and frees its own lease.
         if (next > 0) filling = await lease(next)
       }
+    }
+    if (initiating === undefined) {
+      // An undeclared size that ended inside the first part: one PutObject.
+      await putWhole(target, filling.buffer.subarray(0, filled), scope)
+      return
+    }
+    if (filled > 0) {
+      // The last, shorter part of an undeclared size.
+      await inFlight
+      send(await initiating, part, filling, filling.buffer.subarray(0, filled))
     }
     await inFlight
     const id = await initiating

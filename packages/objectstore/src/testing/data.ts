@@ -110,3 +110,13 @@ export async function peakMemoryGrowth(task: () => Promise<void>): Promise<numbe
 export function randomKey(prefix = 't'): string {
   return `${prefix}${randomBytes(8).toString('hex')}`
 }
+
+/** Every key of `store` under `prefix`, sorted. */
+export async function listKeys(
+  store: { list(prefix?: string): AsyncIterable<string> },
+  prefix = '',
+): Promise<string[]> {
+  const keys: string[] = []
+  for await (const key of store.list(prefix)) keys.push(key)
+  return keys.sort()
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { MinioObjectStore } from '@strata/objectstore/minio'
 import { Client, type ClientOptions } from 'minio'
 import { describe, it } from 'vitest'
-import { MinioObjectStore } from '../minio/index.js'
 
 /** Where the S3 test server is and how to sign for it, from `STRATA_TEST_S3_*`. */
 export interface S3TestSettings {
@@ -79,7 +79,7 @@ export function describeS3(name: string, body: (settings: S3TestSettings) => voi
   describe(name, () => body(found))
 }
 
-/** A minio `Client` for the test server (path-style, the settings' region). */
+/** A minio `Client` for the test server (path-style, the settings' region, no retries). */
 export function s3TestClient(settings: S3TestSettings, options: Partial<ClientOptions> = {}): Client {
   const url = new URL(settings.endpoint)
   const useSSL = url.protocol === 'https:'
@@ -91,6 +91,8 @@ export function s3TestClient(settings: S3TestSettings, options: Partial<ClientOp
     region: settings.region,
     accessKey: settings.accessKey,
     secretKey: settings.secretKey,
+    // As the server configures it: failures surface at once instead of being retried (and logged).
+    retryOptions: { disableRetry: true },
     ...options,
   })
 }

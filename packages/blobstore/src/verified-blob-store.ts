@@ -1,19 +1,24 @@
-import { assertSize, type Body, type IOOptions, type ObjectStore } from '@strata/objectstore'
+import type { Body, IOOptions, ObjectStore } from '@strata/objectstore'
+import { assertSize } from '@strata/objectstore/body'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
 import type {
+  AddResult,
+  BlobAddOptions,
   BlobGetOptions,
   BlobPutOptions,
   BlobResult,
+  BlobStat,
   BlobStore,
   KeyEncoder,
   PutResult,
 } from './contract.js'
-import { verifiable } from './hashes.js'
+import { HASH_FUNCTIONS, verifiable } from './hashes.js'
 import { Base32KeyEncoder } from './key-encoders.js'
-import { verifying } from './verify.js'
+import { STAGING_PREFIX, stagedAt, stagingKey } from './staging.js'
+import { hashing } from './verify.js'
 
-/** Options for {@link Blobstore}. */
-export interface BlobstoreOptions {
+/** Options for {@link VerifiedBlobStore}. */
+export interface VerifiedBlobStoreOptions {
   /** Where the bytes go: any opened `ObjectStore`. Its lifecycle (`open`/`close`) stays the caller's. */
   backend: ObjectStore
   /**
@@ -23,6 +28,16 @@ export interface BlobstoreOptions {
    */
   keyEncoder?: KeyEncoder
 }
+
+/** What {@link VerifiedBlobStore.sweepStaging} did. */
+export interface StagingSweep {
+  /** Staging objects removed (older than the cut-off). */
+  removed: number
+  /** Staging objects kept (maybe still being written). */
+  kept: number
+}
+
+const SHA2_256 = HASH_FUNCTIONS.get(0x12) as NonNullable<ReturnType<typeof HASH_FUNCTIONS.get>>
 
 /**
  * A content-addressed blob store over any object store, verifying every put as it streams.
@@ -42,11 +57,11 @@ export interface BlobstoreOptions {
  * Concurrent puts of the same new blob each verify their own body; the backend's atomic commit
  * leaves one correct copy (each verified put may answer `created: true`).
  */
-export class Blobstore implements BlobStore {
+export class VerifiedBlobStore implements BlobStore {
   readonly #backend: ObjectStore
   readonly #encoder: KeyEncoder
 
-  constructor(options: BlobstoreOptions) {
+  constructor(options: VerifiedBlobStoreOptions) {
     this.#backend = options.backend
     this.#encoder = options.keyEncoder ?? new Base32KeyEncoder()
   }
@@ -67,7 +82,7 @@ export class Blobstore implements BlobStore {
     options.signal?.throwIfAborted()
     const key = this.#encoder.encode(expected)
     if (await this.#backend.has(key, options)) return { created: false }
-    const { stream, state } = verifying(body, size, expected, hash, options.signal)
+    const { stream, state } = hashing(body, size, hash, { expected, signal: options.signal })
     try {
       await this.#backend.put(key, size, stream, options)
     } catch (error) {
@@ -83,8 +98,40 @@ export class Blobstore implements BlobStore {
     return { created: true }
   }
 
+  /**
+   * Stages the body under a `staging-…` key while hashing it, then moves it to its digest's key
+   * (flatfs: a rename; S3: a server-side copy and a delete; memory and datastore: in place). If the
+   * blob is already stored the staged copy is deleted and `created` is false.
+   */
+  async add(body: Body, options: BlobAddOptions = {}): Promise<AddResult> {
+    const { size, signal } = options
+    assertSize(size)
+    signal?.throwIfAborted()
+    const staging = stagingKey()
+    const { stream, state } = hashing(body, size, SHA2_256, { signal })
+    const io = signal ? { signal } : {}
+    try {
+      await this.#backend.put(staging, size, stream, io)
+      const digest = state.digest
+      if (!state.verified || digest === undefined) throw state.failure ?? new Error('body was not read whole')
+      const key = this.#encoder.encode(digest)
+      const created = !(await this.#backend.has(key, io))
+      if (created) await this.#backend.move(staging, key, io)
+      else await this.#backend.delete(staging)
+      return { digest, size: state.bytes, created }
+    } catch (error) {
+      await this.#backend.delete(staging).catch(() => {})
+      throw state.failure ?? error
+    }
+  }
+
   async get(digest: MultihashDigest, options: BlobGetOptions = {}): Promise<BlobResult> {
     return this.#backend.get(this.#encoder.encode(digest), options)
+  }
+
+  async stat(digest: MultihashDigest, options: IOOptions = {}): Promise<BlobStat> {
+    const { size, lastModified } = await this.#backend.stat(this.#encoder.encode(digest), options)
+    return lastModified === undefined ? { size } : { size, lastModified }
   }
 
   async has(digest: MultihashDigest, options: IOOptions = {}): Promise<boolean> {
@@ -95,7 +142,7 @@ export class Blobstore implements BlobStore {
     await this.#backend.delete(this.#encoder.encode(digest), options)
   }
 
-  /** Lists every backend key and yields those that decode as digests; others are skipped. */
+  /** Lists every backend key and yields those that decode as digests; others (staging keys) are skipped. */
   async *list(options: IOOptions = {}): AsyncGenerator<MultihashDigest> {
     for await (const key of this.#backend.list('', options)) {
       let digest: MultihashDigest
@@ -106,5 +153,25 @@ export class Blobstore implements BlobStore {
       }
       yield digest
     }
+  }
+
+  /**
+   * Removes the staging objects of `add` calls that began before `olderThan`: what a process that
+   * died mid-add left behind. Younger ones may belong to an add still running (here or in another
+   * instance sharing the backend) and are kept.
+   */
+  async sweepStaging(olderThan: Date, options: IOOptions = {}): Promise<StagingSweep> {
+    const result: StagingSweep = { removed: 0, kept: 0 }
+    for await (const key of this.#backend.list(STAGING_PREFIX, options)) {
+      const at = stagedAt(key)
+      if (at === undefined) continue
+      if (at < olderThan) {
+        await this.#backend.delete(key, options)
+        result.removed++
+      } else {
+        result.kept++
+      }
+    }
+    return result
   }
 }
