@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Blobstore } from '@strata/blobstore'
+import { VerifiedBlobStore } from '@strata/blobstore'
 import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import { hashStream, MiB, median, mibps, patternSource, rawSha256, throughput } from '../lib/measure.mjs'
 
 export const name = 'blobstore-put'
-export const description = 'verified Blobstore.put vs unverified FlatfsObjectStore.put on flatfs'
+export const description = 'verified VerifiedBlobStore.put vs unverified FlatfsObjectStore.put on flatfs'
 
 /**
  * Unverified vs verified puts of `size` bytes on a flatfs store, interleaved with a raw sha2-256
@@ -17,7 +17,7 @@ async function compare({ size, rounds, fsync, log }) {
   const dir = await mkdtemp(join(process.env.STRATA_BENCH_DIR ?? tmpdir(), 'strata-bench-'))
   const backend = new FlatfsObjectStore({ path: dir, fsync })
   await backend.open()
-  const blobs = new Blobstore({ backend })
+  const blobs = new VerifiedBlobStore({ backend })
   const stream = patternSource(size)
   const digest = createDigest(0x12, await hashStream(stream()))
   const key = blobs.keyOf(digest)
@@ -63,12 +63,12 @@ export async function run({ quick, log }) {
       row('raw sha2-256 (in memory, 1 MiB updates)', plain.sha, 'the ceiling of any verified put'),
       row('flatfs put, unverified', plain.unverified),
       row(
-        'Blobstore.put, verified sha2-256',
+        'VerifiedBlobStore.put, verified sha2-256',
         plain.verified,
         `ratio ${plain.ratio.toFixed(2)} (target >= 0.80)`,
       ),
       row('flatfs put, unverified, fsync', durable.unverified),
-      row('Blobstore.put, verified, fsync', durable.verified, `ratio ${durable.ratio.toFixed(2)}`),
+      row('VerifiedBlobStore.put, verified, fsync', durable.verified, `ratio ${durable.ratio.toFixed(2)}`),
     ],
     ratios: {
       verifiedVsUnverified: plain.ratio,

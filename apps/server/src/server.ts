@@ -1,14 +1,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { getRequestListener, RequestError } from '@hono/node-server'
-import type { Hono } from 'hono'
 import { type Logger, pino } from 'pino'
-import { baseUrlOf, createApp, type StrataApp } from './app.js'
-import { answerClientErrors } from './client-error.js'
+import { createApp, type StrataApp } from './app.js'
 import type { Config } from './config/index.js'
 import { createContainer, type StrataContainer } from './container/index.js'
-import { errorResponse } from './http/errors.js'
-import { loadIdentity, type NodeIdentity } from './identity/index.js'
+import { answerClientErrors } from './http/client-error.js'
+import { errorResponse } from './http/error-response.js'
+import type { NodeIdentity } from './identity/index.js'
+import { baseUrlOf } from './url.js'
 
 /** Default bound for in-flight requests to finish at shutdown, in milliseconds. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000
@@ -19,8 +19,6 @@ export interface StartServerOptions {
   config: Config
   /** The logger (default: pino at `config.log.level`, name `strata`). */
   logger?: Logger
-  /** Extra sub-apps mounted after the built-in routes (see `createApp`). */
-  routes?: readonly Hono[]
   /** How long `close()` lets in-flight requests finish before cutting them, in ms. Default 10000. */
   shutdownTimeoutMs?: number
 }
@@ -33,7 +31,7 @@ export interface RunningServer {
   publicUrl: string
   /** The started container (its cradle holds the stores). */
   container: StrataContainer
-  /** The node identity (its DID is on `/healthz`), loaded or generated in the keystore at start. */
+  /** The node identity (its DID is on `/healthz`), loaded or generated in the keystore at start (`container.cradle.identity`). */
   identity: NodeIdentity
   /** The hono app and its metrics. */
   app: StrataApp
@@ -72,13 +70,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS
   const container = createContainer(config, { logger })
   await container.start()
-  let identity: NodeIdentity
-  try {
-    identity = await loadIdentity(container.cradle.keystore)
-  } catch (error) {
-    await container.stop().catch((stopError) => logger.error({ err: stopError }, 'stop failed'))
-    throw error
-  }
+  const identity = container.cradle.identity
 
   // answers 503 until the app exists (it needs the listening port for its public URL)
   let handle: (request: Request, env: unknown) => Response | Promise<Response> = () =>
@@ -110,13 +102,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   const url = baseUrlOf(config.server.host, address.port)
   const publicUrl = (config.server.publicUrl ?? url).replace(/\/+$/, '')
-  const app = createApp({
-    container,
-    publicUrl,
-    identity,
-    ...(options.routes === undefined ? {} : { routes: options.routes }),
-  })
-  handle = (request, env) => app.app.fetch(request, env)
+  const app = createApp({ container, publicUrl })
+  handle = (request, env) => app.app.fetch(request, env as object)
   logger.info({ url, publicUrl, did: identity.did, backend: container.backend }, 'listening')
 
   let closing: Promise<void> | undefined

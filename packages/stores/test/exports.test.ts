@@ -9,7 +9,7 @@ const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..')
 const script = `
 import { AllocationStore, NotFoundError } from '@strata/stores/allocation'
 import { AcceptanceStore } from '@strata/stores/acceptance'
-import { DelegationStore } from '@strata/stores/delegation'
+import { ClaimStore } from '@strata/stores/claim'
 import { ReceiptStore } from '@strata/stores/receipt'
 import { ConsolidationStore } from '@strata/stores/consolidation'
 import { MemoryObjectStore } from '@strata/objectstore/memory'
@@ -26,7 +26,7 @@ const allocations = new AllocationStore({ backend })
 await allocations.put({ space: signer.did(), blob: { digest, size: 5 }, expires: 4102444800, cause: invocation.cid })
 const allocation = await allocations.getAnyNonExpired(digest)
 
-const claims = new DelegationStore({ backend, namespace: 'claims' })
+const claims = new ClaimStore({ backend, namespace: 'claims' })
 const delegation = await delegate({ issuer: signer, audience: signer, capabilities: [{ can: 'blob/allocate', with: signer.did() }] })
 await claims.put(delegation)
 

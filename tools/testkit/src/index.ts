@@ -4,6 +4,7 @@
  * published; the conformance suites a user's backend runs live in each package's `./testing`.
  * @packageDocumentation
  */
+export * from './child-server.js'
 export * from './level.js'
 export * from './plain-node.js'
 export * from './s3.js'

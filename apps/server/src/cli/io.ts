@@ -1,5 +1,8 @@
 import type { Writable } from 'node:stream'
 import { CONFIG_ERROR_EXIT_CODE, ConfigError, type LoadedConfig, loadConfig } from '../config/index.js'
+import { CliError } from '../errors.js'
+
+export { CliError } from '../errors.js'
 
 /** Where a CLI command reads its environment and writes its output (the process's, in `bin/strata.js`). */
 export interface CliIo {
@@ -12,21 +15,6 @@ export interface CliIo {
 /** The default {@link CliIo}: the current process. */
 export function processIo(): CliIo {
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }
-}
-
-/** A failure the CLI reports as `strata: <message>` (no stack trace) and exits with `exitCode`. */
-export class CliError extends Error {
-  override readonly name = 'CliError'
-  /** The process exit code (1 runtime/HTTP failure, 2 usage or configuration). */
-  readonly exitCode: number
-  /** Extra lines printed after the message (e.g. one per configuration issue). */
-  readonly details: readonly string[]
-
-  constructor(message: string, exitCode = 1, details: readonly string[] = []) {
-    super(message)
-    this.exitCode = exitCode
-    this.details = details
-  }
 }
 
 /** A usage error: exit code 2. */

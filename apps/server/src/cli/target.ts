@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { baseUrlOf } from '../app.js'
 import type { Config } from '../config/index.js'
 import { AUTH_TOKEN_FILE } from '../container/auth-token.js'
+import { baseUrlOf } from '../url.js'
 import { CliError, type CliIo, loadCliConfig } from './io.js'
 
 /** Where a client command talks to, and as whom. */

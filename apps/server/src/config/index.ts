@@ -14,6 +14,8 @@
  * ```
  * @packageDocumentation
  */
+
+export { ConfigError } from '../errors.js'
 export {
   CONFIG_FILE_ENV,
   type ConfigLeaf,
@@ -27,7 +29,7 @@ export {
   type LeafKind,
   screamingSnake,
 } from './env.js'
-export { CONFIG_ERROR_EXIT_CODE, ConfigError, formatIssues } from './errors.js'
+export { CONFIG_ERROR_EXIT_CODE, formatIssues } from './issues.js'
 export { DEFAULT_CONFIG_FILE, type LoadConfigOptions, type LoadedConfig, loadConfig } from './load.js'
 export {
   BUCKET_SUFFIXES,

@@ -1,7 +1,8 @@
 import { readFile, stat } from 'node:fs/promises'
 import { isAbsolute, relative, resolve } from 'node:path'
+import { ConfigError } from '../errors.js'
 import { CONFIG_FILE_ENV, configFromEnv } from './env.js'
-import { ConfigError, formatIssues } from './errors.js'
+import { formatIssues } from './issues.js'
 import { type Config, configSchema } from './schema.js'
 
 /** The config file read when neither `file` nor `STRATA_CONFIG` names one, if it exists. */

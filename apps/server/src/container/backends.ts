@@ -10,14 +10,12 @@ import { join } from 'node:path'
 import { Base32KeyEncoder, FlatfsKeyEncoder, type KeyEncoder, PlainKeyEncoder } from '@strata/blobstore'
 import { type KeyStore, LevelKeyStore, MemoryKeyStore } from '@strata/local/keystore'
 import type { ObjectStore } from '@strata/objectstore'
-import { DatastoreObjectStore } from '@strata/objectstore/datastore'
 import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
+import { LevelObjectStore } from '@strata/objectstore/level'
 import { MemoryObjectStore } from '@strata/objectstore/memory'
 import { MinioObjectStore, type SweepResult } from '@strata/objectstore/minio'
-import { LevelDatastore } from 'datastore-level'
 import { Client } from 'minio'
 import { BUCKET_SUFFIXES, type Config, type S3Config, type StorageBackend } from '../config/schema.js'
-import { DeferredObjectStore } from './deferred.js'
 import type { Resource } from './lifecycle.js'
 
 /** The object stores of a node, one per store (each also names its S3 bucket's suffix). */
@@ -128,11 +126,7 @@ function filesystemBackend(config: Config): BackendSet {
   const stores = byStore<ObjectStore>((name) => {
     if (name === 'blobs') return blobs
     const path = locations[name]
-    const store = new DeferredObjectStore(`${name} (leveldb ${path})`, async () => {
-      const datastore = new LevelDatastore(path)
-      await datastore.open()
-      return { store: new DatastoreObjectStore({ datastore }), close: () => datastore.close() }
-    })
+    const store = new LevelObjectStore({ path })
     resources.push(storeResource(`${name} (leveldb ${path})`, store))
     return store
   })

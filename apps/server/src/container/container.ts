@@ -1,10 +1,11 @@
-import { Blobstore } from '@strata/blobstore'
+import type { SignatureV4 } from '@smithy/signature-v4'
+import { VerifiedBlobStore } from '@strata/blobstore'
 import { RetrievalJournal } from '@strata/local/journal'
 import type { KeyStore } from '@strata/local/keystore'
 import { AcceptanceStore, type Acceptances } from '@strata/stores/acceptance'
 import { AllocationStore, type Allocations } from '@strata/stores/allocation'
+import { ClaimStore, type Claims } from '@strata/stores/claim'
 import { ConsolidationStore, type Consolidations } from '@strata/stores/consolidation'
-import { DelegationStore, type Delegations } from '@strata/stores/delegation'
 import { ReceiptStore, type Receipts } from '@strata/stores/receipt'
 import {
   type AwilixContainer,
@@ -16,6 +17,7 @@ import {
 } from 'awilix'
 import { type Logger, pino } from 'pino'
 import type { Config, StorageBackend } from '../config/schema.js'
+import { createSigner, loadIdentity, type NodeIdentity } from '../identity/index.js'
 import { type AuthTokenSource, generateAuthToken, persistentAuthToken } from './auth-token.js'
 import { type BackendSet, createBackend, STORE_NAMES } from './backends.js'
 import { Lifecycle, type Resource } from './lifecycle.js'
@@ -34,11 +36,11 @@ export interface Cradle {
   /** The pino logger (the one passed in, or `pino({ level: config.log.level, name: 'strata' })`). */
   logger: Logger
   /** The blob store over the selected backend. */
-  blobs: Blobstore
+  blobs: VerifiedBlobStore
   allocations: Allocations
   acceptances: Acceptances
-  /** Delegations (Piri's claim store). */
-  claims: Delegations
+  /** Claims (Piri's claim store). */
+  claims: Claims
   receipts: Receipts
   consolidations: Consolidations
   /** Named private keys, always local (LevelDB at `<dataDir>/wallet`; memory in memory mode). */
@@ -47,6 +49,10 @@ export interface Cradle {
   journal: RetrievalJournal
   /** Probes every store, bounded in time; for `/readyz`. Never throws. */
   readiness: Readiness
+  /** The node identity (DID, signer, presign credentials), loaded from the keystore at start. */
+  identity: NodeIdentity
+  /** The SigV4 signer of presigned upload URLs, from the identity's credentials; available once started. */
+  signer: SignatureV4
   /**
    * The bearer token of the mutating routes. Resolving it before `start()` throws: when
    * `server.authToken` is unset it is read from (or generated into) `<dataDir>/auth-token` at start.
@@ -146,12 +152,31 @@ export function createContainer(config: Config, options: CreateContainerOptions 
       token = undefined
     },
   }
+  let signing: { identity: NodeIdentity; signer: SignatureV4 } | undefined
+  const identityResource: Resource = {
+    name: 'node identity',
+    open: async () => {
+      const identity = await loadIdentity(backend.keystore)
+      signing = { identity, signer: createSigner(identity.credentials) }
+    },
+    close: async () => {
+      signing = undefined
+    },
+  }
+  const started = <T>(what: string, value: () => T | undefined): T => {
+    const found = value()
+    if (found === undefined) throw new Error(`${what} is available once the container is started`)
+    return found
+  }
   const journalResource: Resource = {
     name: `journal ${backend.journalPath}`,
     open: () => journal.open(),
     close: () => journal.close(),
   }
-  const lifecycle = new Lifecycle([...backend.resources, journalResource, authResource], logger)
+  const lifecycle = new Lifecycle(
+    [...backend.resources, identityResource, journalResource, authResource],
+    logger,
+  )
 
   const probes: Record<string, Probe> = {}
   for (const name of STORE_NAMES) {
@@ -164,22 +189,20 @@ export function createContainer(config: Config, options: CreateContainerOptions 
   container.register({
     config: asValue(config),
     logger: asValue(logger),
-    blobs: asValue(new Blobstore({ backend: stores.blobs, keyEncoder: backend.blobKeyEncoder })),
+    blobs: asValue(new VerifiedBlobStore({ backend: stores.blobs, keyEncoder: backend.blobKeyEncoder })),
     allocations: asValue(new AllocationStore({ backend: stores.allocations, ...suffix })),
     acceptances: asValue(new AcceptanceStore({ backend: stores.acceptances, ...suffix })),
-    claims: asValue(new DelegationStore({ backend: stores.claims })),
+    claims: asValue(new ClaimStore({ backend: stores.claims })),
     receipts: asValue(new ReceiptStore({ backend: stores.receipts })),
     consolidations: asValue(new ConsolidationStore({ backend: stores.consolidations, ...suffix })),
     keystore: asValue(backend.keystore),
     journal: asValue(journal),
     readiness: asValue(createReadiness(probes, () => lifecycle.started)),
-    authToken: asFunction(
-      () => {
-        if (!token) throw new Error('authToken is available once the container is started')
-        return token.value
-      },
-      { lifetime: Lifetime.TRANSIENT },
-    ),
+    identity: asFunction(() => started('identity', () => signing?.identity), {
+      lifetime: Lifetime.TRANSIENT,
+    }),
+    signer: asFunction(() => started('signer', () => signing?.signer), { lifetime: Lifetime.TRANSIENT }),
+    authToken: asFunction(() => started('authToken', () => token?.value), { lifetime: Lifetime.TRANSIENT }),
   })
 
   return {

@@ -12,6 +12,8 @@
  * ```
  * @packageDocumentation
  */
+
+export { ShutdownError, StartupError } from '../errors.js'
 export { AUTH_TOKEN_FILE, type AuthTokenSource, generateAuthToken } from './auth-token.js'
 export {
   type BackendSet,
@@ -26,7 +28,7 @@ export {
   createContainer,
   type StrataContainer,
 } from './container.js'
-export { type Resource, ShutdownError, StartupError } from './lifecycle.js'
+export type { Resource } from './lifecycle.js'
 export {
   DEFAULT_READINESS_TIMEOUT_MS,
   type ProbeResult,

@@ -1,3 +1,5 @@
+import { ShutdownError, StartupError } from '../errors.js'
+
 /** Something the container opens at start and closes at shutdown. */
 export interface Resource {
   /** Shown in logs and errors, e.g. `allocations (leveldb)`. */
@@ -6,34 +8,6 @@ export interface Resource {
   open(): Promise<void>
   /** Releases it. Called only after a successful `open`. */
   close(): Promise<void>
-}
-
-/**
- * Some resources failed to close. `errors` holds each failure (its `cause` is the resource's own
- * error); the other resources were closed anyway.
- */
-export class ShutdownError extends AggregateError {
-  override readonly name = 'ShutdownError'
-}
-
-/**
- * Opening a resource failed; the ones opened before it were closed again (in reverse order).
- * `cause` is the resource's error; `closeErrors` those of the rollback, if any.
- */
-export class StartupError extends Error {
-  override readonly name = 'StartupError'
-  /** The resource that failed to open. */
-  readonly resource: string
-  /** Failures while closing the resources opened before it. */
-  readonly closeErrors: Error[]
-
-  /** @param cause the resource's error; @param closeErrors failures of the rollback. */
-  constructor(resource: string, cause: unknown, closeErrors: Error[] = []) {
-    const reason = cause instanceof Error ? cause.message : String(cause)
-    super(`cannot open ${resource}: ${reason}`, { cause })
-    this.resource = resource
-    this.closeErrors = closeErrors
-  }
 }
 
 /** Logs what the lifecycle does (a pino logger fits). */

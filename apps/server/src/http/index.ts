@@ -1,61 +1,39 @@
 /**
- * The HTTP layer of the strata server: routes, the error → status table, and the RFC 9110 helpers
- * they use (digests in paths, Range, conditionals, multipart/byteranges).
+ * The HTTP layer of the strata server: one route module per resource (`routes/`), the one
+ * error → status table (`error-response.ts`), the middleware and the protocol helpers (ranges,
+ * conditionals, digests in paths, multipart/byteranges, presigned URLs).
+ * @packageDocumentation
  */
-
-export { bearerAuth } from './bearer.js'
-export {
-  BLOB_CACHE_CONTROL,
-  BLOB_CONTENT_TYPE,
-  type BlobReadRoutesOptions,
-  blobReadRoutes,
-} from './blob-routes.js'
-export { CAR_CONTENT_TYPE, type CarRoutesOptions, carRoutes } from './car-routes.js'
-export {
-  type EntityTag,
-  ifMatchHolds,
-  ifNoneMatchMatches,
-  ifRangeHolds,
-  parseEntityTags,
-} from './conditionals.js'
-export { etagOf, MAX_DIGEST_TEXT_LENGTH, parseDigest } from './digest.js'
-export {
-  badRequest,
-  ERROR_STATUS,
-  type ErrorBody,
-  type ErrorHandlerOptions,
-  type ErrorLogger,
-  errorHandler,
-  errorResponse,
-  HttpError,
-  routeNotFound,
-  statusOf,
-  toErrorResponse,
-} from './errors.js'
-export { type JournalRoutesOptions, journalRoutes, MAX_RECEIPT_ARCHIVE_BYTES } from './journal-routes.js'
-export { type MultipartPlan, multipartBody, PART_CONTENT_TYPE, planMultipart } from './multipart.js'
+export * from './error-response.js'
+export { bearerAuth } from './middleware/bearer.js'
+export { MAX_JSON_BODY_BYTES } from './middleware/json-body.js'
+export { createRouter, ErrorSchema } from './openapi.js'
+export { ifMatchHolds, ifNoneMatchMatches, ifRangeHolds, parseEntityTags } from './protocol/conditionals.js'
+export { etagOf, MAX_DIGEST_TEXT_LENGTH, parseDigest } from './protocol/digest.js'
+export { multipartBody, planMultipart } from './protocol/multipart.js'
 export {
   checksumOf,
-  createSigner,
   MAX_CLOCK_SKEW_SECONDS,
-  PRESIGN_REGION,
-  PRESIGN_SERVICE,
   type PresignedRequest,
   type PresignedUpload,
   type PresignUploadInput,
   presignUpload,
   REQUIRED_SIGNED_HEADERS,
   verifyPresigned,
-} from './presign.js'
+} from './protocol/presign.js'
 export {
   contentRange,
   DEFAULT_MAX_RANGES,
-  type InclusiveRange,
-  lengthOf,
-  type ParseRangeOptions,
   parseRange,
   type RangeRequest,
-} from './ranges.js'
-export { toReadableStream } from './stream.js'
-export { type BlobRequest, derivedCause, readBlobRequest } from './write-bodies.js'
-export { type WriteRoutesOptions, writeRoutes } from './write-routes.js'
+  singleRange,
+} from './protocol/ranges.js'
+export { toReadableStream } from './protocol/stream.js'
+export { acceptanceRoutes } from './routes/acceptances.js'
+export { allocationRoutes } from './routes/allocations.js'
+export * from './routes/blobs/index.js'
+export { CAR_CONTENT_TYPE } from './routes/car-answer.js'
+export { claimRoutes } from './routes/claims.js'
+export type { RouteContext } from './routes/context.js'
+export { healthRoutes } from './routes/health.js'
+export { MAX_RECEIPT_ARCHIVE_BYTES, receiptRoutes } from './routes/receipts.js'

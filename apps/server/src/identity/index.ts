@@ -10,3 +10,4 @@ export {
   type PresignCredentials,
   presignCredentials,
 } from './identity.js'
+export { createSigner, PRESIGN_REGION, PRESIGN_SERVICE } from './signer.js'

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
-import { ERROR_STATUS, HttpError } from '../http/errors.js'
+import { HttpError } from '../errors.js'
+import { ERROR_STATUS } from '../http/error-response.js'
 import { type StrataMetrics, UNMATCHED_ROUTE } from './metrics.js'
 
 /** The minimal logger of the request log (a pino logger fits). */

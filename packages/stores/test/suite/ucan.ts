@@ -1,6 +1,6 @@
 import * as dagCbor from '@ipld/dag-cbor'
+import { ClaimStore } from '@strata/stores/claim'
 import { ConsolidationStore } from '@strata/stores/consolidation'
-import { DelegationStore } from '@strata/stores/delegation'
 import { ReceiptStore } from '@strata/stores/receipt'
 import { Delegation } from '@ucanto/core'
 import type { Delegation as DelegationView } from '@ucanto/interface'
@@ -20,9 +20,9 @@ export function ucanCases(ctx: SuiteContext): void {
     expect(got.capabilities).toEqual(expected.capabilities)
   }
 
-  describe('DelegationStore', () => {
+  describe('ClaimStore', () => {
     it('round-trips a delegation with its proof chain, keyed by its CID', async () => {
-      const store = new DelegationStore(scoped('claims'))
+      const store = new ClaimStore(scoped('claims'))
       const delegation = await delegationChain()
       await store.put(delegation)
       expect(await store.has(delegation.cid)).toBe(true)
@@ -37,7 +37,7 @@ export function ucanCases(ctx: SuiteContext): void {
     })
 
     it('answers the stored archive, which ucanto extracts', async () => {
-      const store = new DelegationStore(scoped('claims'))
+      const store = new ClaimStore(scoped('claims'))
       const delegation = await delegationChain()
       await store.put(delegation)
       const archive = await store.getArchive(delegation.cid)
@@ -46,7 +46,7 @@ export function ucanCases(ctx: SuiteContext): void {
     })
 
     it('throws NotFoundError for a missing delegation', async () => {
-      const store = new DelegationStore(scoped('claims'))
+      const store = new ClaimStore(scoped('claims'))
       const cid = await randomCid()
       await expect(store.get(cid)).rejects.toMatchObject({ name: 'NotFoundError', key: cid.toString() })
       await expect(store.getArchive(cid)).rejects.toMatchObject({ name: 'NotFoundError' })
@@ -54,7 +54,7 @@ export function ucanCases(ctx: SuiteContext): void {
     })
 
     it('throws DecodeError for bytes that are not an archive, or archive another delegation', async () => {
-      const store = new DelegationStore(scoped('claims'))
+      const store = new ClaimStore(scoped('claims'))
       const cid = await randomCid()
       await writeObject(ctx.backend(), `claims/${cid}`, new TextEncoder().encode('not a car'))
       await expect(store.get(cid)).rejects.toMatchObject({ name: 'DecodeError', key: cid.toString() })

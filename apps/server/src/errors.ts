@@ -1,0 +1,94 @@
+/**
+ * Every error class of the strata server, each with a stable `name`. The HTTP status of each name
+ * (and of the packages' errors) is in the one table of `http/error-response.ts`.
+ * @packageDocumentation
+ */
+
+/**
+ * An error the HTTP layer raises itself, with its status, public `name`, message and extra headers,
+ * e.g. `new HttpError(400, 'BadRequest', 'missing content-length')`; answered as is.
+ */
+export class HttpError extends Error {
+  override readonly name: string
+  /** The HTTP status to answer. */
+  readonly status: number
+  /** Headers added to the error response (e.g. `Content-Range` on a 416). */
+  readonly headers: Readonly<Record<string, string>>
+
+  constructor(
+    status: number,
+    name: string,
+    message: string,
+    options: { headers?: Record<string, string>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = name
+    this.status = status
+    this.headers = options.headers ?? {}
+  }
+}
+
+/** A `400 BadRequest` {@link HttpError} for the app's own validation of requests. */
+export function badRequest(message: string, options: { cause?: unknown } = {}): HttpError {
+  return new HttpError(400, 'BadRequest', message, options)
+}
+
+/**
+ * The configuration cannot be used. `issues` holds one line per bad key, `<dotted.path>: <message>`
+ * (`storage.s3.endpoint: expected a URL`), or `<file>: <message>` for a file that cannot be read
+ * or parsed. The `message` lists them all; print it and exit with code 2, never a stack trace.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  /** One human-readable line per problem. */
+  readonly issues: string[]
+
+  /** @param issues one line per problem (at least one). */
+  constructor(issues: string[], options?: ErrorOptions) {
+    super(`invalid configuration:\n${issues.map((issue) => `  ${issue}`).join('\n')}`, options)
+    this.issues = issues
+  }
+}
+
+/**
+ * Some resources failed to close. `errors` holds each failure (its `cause` is the resource's own
+ * error); the other resources were closed anyway.
+ */
+export class ShutdownError extends AggregateError {
+  override readonly name = 'ShutdownError'
+}
+
+/**
+ * Opening a resource failed; the ones opened before it were closed again (in reverse order).
+ * `cause` is the resource's error; `closeErrors` those of the rollback, if any.
+ */
+export class StartupError extends Error {
+  override readonly name = 'StartupError'
+  /** The resource that failed to open. */
+  readonly resource: string
+  /** Failures while closing the resources opened before it. */
+  readonly closeErrors: Error[]
+
+  /** @param cause the resource's error; @param closeErrors failures of the rollback. */
+  constructor(resource: string, cause: unknown, closeErrors: Error[] = []) {
+    const reason = cause instanceof Error ? cause.message : String(cause)
+    super(`cannot open ${resource}: ${reason}`, { cause })
+    this.resource = resource
+    this.closeErrors = closeErrors
+  }
+}
+
+/** A failure the CLI reports as `strata: <message>` (no stack trace) and exits with `exitCode`. */
+export class CliError extends Error {
+  override readonly name = 'CliError'
+  /** The process exit code (1 runtime/HTTP failure, 2 usage or configuration). */
+  readonly exitCode: number
+  /** Extra lines printed after the message (e.g. one per configuration issue). */
+  readonly details: readonly string[]
+
+  constructor(message: string, exitCode = 1, details: readonly string[] = []) {
+    super(message)
+    this.exitCode = exitCode
+    this.details = details
+  }
+}

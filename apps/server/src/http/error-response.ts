@@ -1,0 +1,157 @@
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { HttpError } from '../errors.js'
+
+/**
+ * How every error response of the server is shaped: `{ error: { name, message } }`. `name` is the
+ * stable `name` of the error class (`NotFoundError`, `InvalidDigestError`, ...) or one of the
+ * server's own names (`BadRequest`, `PreconditionFailed`, `UnsupportedMediaType`, `RouteNotFound`, `InternalError`).
+ */
+export interface ErrorBody {
+  error: { name: string; message: string }
+}
+
+/**
+ * THE one table from an error's `name` to its HTTP status. Errors are matched by `name`, not
+ * `instanceof`, so copies of a package loaded twice still map. A name missing here answers 500
+ * with a generic message.
+ *
+ * - `AbortError` (499, nginx's "client closed request"): the client went away; nobody reads it.
+ * - `TimeoutError` / `RequestTimeoutError`: a backend call timed out, an outage like `UnavailableError`.
+ * - `DecodeError` / `EncodeError`: stored or produced bytes are not what they should be: our fault.
+ */
+export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
+  BadRequest: 400,
+  InvalidKeyError: 400,
+  InvalidDigestError: 400,
+  UnsupportedHashError: 400,
+  TooSmallError: 400,
+  Forbidden: 403,
+  NotFoundError: 404,
+  RouteNotFound: 404,
+  DigestMismatchError: 409,
+  PreconditionFailed: 412,
+  PreconditionFailedError: 412,
+  TooLargeError: 413,
+  UnsupportedMediaType: 415,
+  RangeNotSatisfiableError: 416,
+  AbortError: 499,
+  DecodeError: 500,
+  EncodeError: 500,
+  UnavailableError: 503,
+  RequestTimeoutError: 503,
+  TimeoutError: 503,
+  InsufficientStorageError: 507,
+})
+
+/** The messages sent instead of the error's own for server-side statuses (details are logged, never sent). */
+const PUBLIC_MESSAGES: Readonly<Record<number, string>> = {
+  500: 'internal server error',
+  503: 'the storage backend is unavailable; retry later',
+  507: 'the storage backend has no space left',
+}
+
+/** Seconds a client is asked to wait before retrying after a 503. */
+const RETRY_AFTER_SECONDS = '5'
+
+/**
+ * A JSON error response `{ error: { name, message } }` with `Cache-Control: no-store` (a 404 for a
+ * digest turns into a 200 once the blob is uploaded, so errors are never cached).
+ */
+export function errorResponse(
+  status: number,
+  name: string,
+  message: string,
+  headers: Readonly<Record<string, string>> = {},
+): Response {
+  const body: ErrorBody = { error: { name, message } }
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: {
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      ...headers,
+    },
+  })
+}
+
+/** The `name` of an error-like value, or `undefined`. */
+function nameOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined
+  const name = (error as { name?: unknown }).name
+  return typeof name === 'string' ? name : undefined
+}
+
+/**
+ * The HTTP status for any thrown value: an {@link HttpError}'s or hono `HTTPException`'s own
+ * status, else {@link ERROR_STATUS} by `name`, else 500.
+ */
+export function statusOf(error: unknown): number {
+  if (error instanceof HttpError) return error.status
+  if (error instanceof HTTPException) return error.status
+  const name = nameOf(error)
+  return (name !== undefined ? ERROR_STATUS[name] : undefined) ?? 500
+}
+
+/** The minimal logger the error handler writes server-side failures to (a pino logger fits). */
+export interface ErrorLogger {
+  error(details: object, message: string): void
+}
+
+/** Options for {@link errorHandler}. */
+export interface ErrorHandlerOptions {
+  /** Where 5xx errors are logged with their stack and cause. Default: not logged. */
+  logger?: ErrorLogger
+}
+
+/**
+ * The response for any thrown value, from the one status table:
+ * - 4xx: `{ error: { name, message } }` with the error's own name and message;
+ * - 5xx: a fixed public message per status (stack traces, paths, hosts never leave the server),
+ *   `InternalError` as the name of anything unknown; the real error goes to `logger`;
+ * - 416 of a `RangeNotSatisfiableError` carrying `size`: `Content-Range: bytes *\/size`;
+ * - 503: `Retry-After: 5`;
+ * - a request whose client is gone (its signal aborted, or `AbortError`): an empty 499 nobody reads.
+ */
+export function toErrorResponse(
+  error: unknown,
+  options: ErrorHandlerOptions & { signal?: AbortSignal } = {},
+): Response {
+  const status = statusOf(error)
+  if (status === 499 || options.signal?.aborted === true) return new Response(null, { status: 499 })
+  const headers: Record<string, string> = error instanceof HttpError ? { ...error.headers } : {}
+  const size = (error as { size?: unknown } | null)?.size
+  if (status === 416 && typeof size === 'number' && Number.isSafeInteger(size)) {
+    headers['Content-Range'] ??= `bytes */${size}`
+  }
+  if (status === 503) headers['Retry-After'] ??= RETRY_AFTER_SECONDS
+  if (status >= 500) {
+    options.logger?.error({ err: error }, 'request failed')
+    const name = nameOf(error)
+    const known = name !== undefined && ERROR_STATUS[name] !== undefined
+    return errorResponse(
+      status,
+      known ? name : 'InternalError',
+      PUBLIC_MESSAGES[status] ?? 'server error',
+      headers,
+    )
+  }
+  if (error instanceof HTTPException) {
+    // hono's own 4xx: its JSON validator's parse failure is the server's `body: expected a JSON object`
+    const malformed = error.message === 'Malformed JSON in request body'
+    const message = malformed ? 'body: expected a JSON object' : error.message
+    return errorResponse(status, status === 400 ? 'BadRequest' : 'HTTPException', message, headers)
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  return errorResponse(status, nameOf(error) ?? 'Error', message, headers)
+}
+
+/** A hono `onError` handler answering every error with {@link toErrorResponse}. */
+export function errorHandler(options: ErrorHandlerOptions = {}): ErrorHandler {
+  return (error: Error, c: Context) => toErrorResponse(error, { ...options, signal: c.req.raw.signal })
+}
+
+/** A hono `notFound` handler: `404 { error: { name: 'RouteNotFound', message } }` for unknown routes. */
+export const routeNotFound: NotFoundHandler = (c) =>
+  errorResponse(404, 'RouteNotFound', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)

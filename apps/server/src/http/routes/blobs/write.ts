@@ -1,0 +1,125 @@
+import type { MultihashDigest } from '@strata/blobstore'
+import { base58btc } from 'multiformats/bases/base58'
+import { HttpError } from '../../../errors.js'
+import { bearerAuth } from '../../middleware/bearer.js'
+import { createRoute, createRouter, errorContent } from '../../openapi.js'
+import { etagOf, parseDigest } from '../../protocol/digest.js'
+import { checksumOf, verifyPresigned } from '../../protocol/presign.js'
+import { checkSize, SHA2_256 } from '../allocations.js'
+import { blobLocation, type RouteContext } from '../context.js'
+import { DigestParam } from './read.js'
+
+/** The most bytes of an already-stored blob's body read off (and dropped) to keep the connection. */
+export const MAX_DISCARDED_BODY = 1024 * 1024
+
+const upload = createRoute({
+  method: 'put',
+  path: '/blob/{digest}',
+  summary: 'Upload a blob to a presigned URL (from POST /allocations); verified while it streams',
+  request: { params: DigestParam },
+  responses: {
+    200: { description: 'Already stored; the body was not stored again' },
+    201: { description: 'Stored; Location: the blob URL' },
+    400: errorContent('Bad digest, checksum header, or missing Content-Length'),
+    401: errorContent('Not a valid, unexpired presigned URL for this request'),
+    403: errorContent('No live allocation for the blob'),
+    409: errorContent('The body does not hash to the digest; nothing stored'),
+    413: errorContent('Over server.maxBlobSize'),
+  },
+})
+
+const remove = createRoute({
+  method: 'delete',
+  path: '/blob/{digest}',
+  summary: 'Delete a blob (idempotent)',
+  security: [{ bearer: [] }],
+  request: { params: DigestParam },
+  responses: {
+    204: { description: 'Deleted, or was not stored' },
+    400: errorContent('Bad digest'),
+    401: errorContent('Missing or wrong bearer token'),
+  },
+})
+
+/**
+ * The blob writes:
+ * - `PUT /blob/:digest`, authorised by a presigned URL only (signature, expiry, signed
+ *   `content-length` and `x-amz-checksum-sha256`) and a live allocation; the body streams through
+ *   digest and size verification into the blob store: 201, 200 when already stored, 409 on mismatch
+ *   (nothing stored);
+ * - `DELETE /blob/:digest` (bearer): 204, idempotent.
+ */
+export function blobWriteRoutes(context: RouteContext) {
+  const { cradle, publicUrl, now } = context
+  const auth = bearerAuth(() => cradle.authToken)
+
+  async function requireAllocation(
+    digest: MultihashDigest,
+    seconds: number,
+    signal: AbortSignal,
+  ): Promise<void> {
+    try {
+      await cradle.allocations.getAnyNonExpired(digest, seconds, { signal })
+    } catch (error) {
+      if ((error as { name?: unknown }).name !== 'NotFoundError') throw error
+      throw new HttpError(403, 'Forbidden', `no live allocation for blob ${base58btc.encode(digest.bytes)}`)
+    }
+  }
+
+  return createRouter()
+    .openapi(upload, async (c) => {
+      const digest = parseDigest(c.req.param('digest'))
+      const current = now()
+      const headers = c.req.raw.headers
+      await verifyPresigned(cradle.signer, cradle.identity.credentials, {
+        method: c.req.method,
+        url: new URL(c.req.url),
+        headers,
+        now: current,
+      })
+      if (digest.code !== SHA2_256 || headers.get('x-amz-checksum-sha256') !== checksumOf(digest)) {
+        throw new HttpError(400, 'BadRequest', 'x-amz-checksum-sha256 is not the sha2-256 digest in the path')
+      }
+      const size = contentLength(headers.get('content-length'))
+      checkSize(size, cradle.config.server.maxBlobSize)
+      const signal = c.req.raw.signal
+      await requireAllocation(digest, Math.floor(current / 1000), signal)
+      const body = (c.req.raw.body ?? []) as AsyncIterable<Uint8Array>
+      const { created } = await cradle.blobs.put(digest, size, body, { signal })
+      const answer: Record<string, string> = {
+        ETag: etagOf(digest),
+        Location: blobLocation(publicUrl, base58btc.encode(digest.bytes)),
+      }
+      // Already stored: the body was not read. A small one is read off so the connection can serve
+      // the next request; for a larger one the connection is closed after the answer (else the
+      // adapter would drain it for a while, then cut a connection it announced as kept alive).
+      if (!created && !(await discarded(body, size))) answer.Connection = 'close'
+      return c.body(null, created ? 201 : 200, answer)
+    })
+    .openapi({ ...remove, middleware: [auth] as const }, async (c) => {
+      const digest = parseDigest(c.req.param('digest'))
+      await cradle.blobs.delete(digest, { signal: c.req.raw.signal })
+      return c.body(null, 204)
+    })
+}
+
+/** Reads `body` to its end and drops it when it is at most {@link MAX_DISCARDED_BODY}; answers whether it did. */
+async function discarded(body: AsyncIterable<Uint8Array>, size: number): Promise<boolean> {
+  if (size > MAX_DISCARDED_BODY) return false
+  try {
+    for await (const _chunk of body) {
+      // dropped
+    }
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** @throws {HttpError} `400 BadRequest` when `Content-Length` is missing or not a decimal integer. */
+function contentLength(value: string | null): number {
+  const size = value !== null && /^\d{1,16}$/.test(value) ? Number(value) : Number.NaN
+  if (!Number.isSafeInteger(size))
+    throw new HttpError(400, 'BadRequest', 'content-length required (no chunked uploads)')
+  return size
+}
