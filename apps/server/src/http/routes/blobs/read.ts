@@ -19,12 +19,10 @@ export interface BlobReadRoutesOptions extends AnswerOptions {
 
 /** The digest in a blob path: any multibase multihash or CID (at most 1024 characters). */
 export const DigestParam = z.object({
-  digest: z
-    .string()
-    .openapi({
-      param: { name: 'digest', in: 'path' },
-      example: 'zQmaozNR7DZHQK1ZcU9p7QdrshMvXqWK6gpu5rmrkPdT3L4',
-    }),
+  digest: z.string().openapi({
+    param: { name: 'digest', in: 'path' },
+    example: 'zQmaozNR7DZHQK1ZcU9p7QdrshMvXqWK6gpu5rmrkPdT3L4',
+  }),
 })
 
 const binary = { schema: z.string().openapi({ format: 'binary' }) }
