@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Config } from '../config/index.js'
-import { AUTH_TOKEN_FILE } from '../container/auth-token.js'
+import { AUTH_TOKEN_FILE } from '../data-dir.js'
 import { baseUrlOf } from '../url.js'
 import { CliError, type CliIo, loadCliConfig } from './io.js'
 

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-
-/** The file under `<dataDir>` holding the generated auth token (mode 0600). */
-export const AUTH_TOKEN_FILE = 'auth-token'
+import { AUTH_TOKEN_FILE } from '../data-dir.js'
 
 /** A fresh token: 32 random bytes, base64url (43 characters). */
 export function generateAuthToken(): string {

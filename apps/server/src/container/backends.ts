@@ -16,6 +16,7 @@ import { MemoryObjectStore } from '@strata/objectstore/memory'
 import { MinioObjectStore, type SweepResult } from '@strata/objectstore/minio'
 import { Client } from 'minio'
 import { BUCKET_SUFFIXES, type Config, type S3Config, type StorageBackend } from '../config/schema.js'
+import { LEVEL_DIRS, LOCAL_DIRS } from '../data-dir.js'
 import type { Resource } from './lifecycle.js'
 
 /** The object stores of a node, one per store (each also names its S3 bucket's suffix). */
@@ -23,18 +24,6 @@ export const STORE_NAMES = BUCKET_SUFFIXES
 
 /** A store name: also the S3 bucket suffix. */
 export type StoreName = (typeof STORE_NAMES)[number]
-
-/** The record stores' LevelDB directories under `<dataDir>` (Piri's names; blobs are in `blobs/`). */
-export const LEVEL_DIRS = {
-  allocations: 'allocation',
-  acceptances: 'acceptance',
-  claims: 'claim',
-  receipts: 'receipt',
-  consolidations: 'consolidation',
-} as const satisfies Record<Exclude<StoreName, 'blobs'>, string>
-
-/** Directories under `<dataDir>` of the flatfs blobs, the keystore and the journal. */
-export const LOCAL_DIRS = { blobs: 'blobs', wallet: 'wallet', journal: 'journal' } as const
 
 /** The object stores and local stores of one backend, not yet opened. */
 export interface BackendSet {

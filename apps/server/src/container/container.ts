@@ -101,14 +101,20 @@ function journalOf(config: Config, backend: BackendSet, logger: Logger): Retriev
   })
 }
 
-/** Runs the backend's start-up clean-up; a failure is logged (a warning), never fatal. */
-async function sweepOnce(backend: BackendSet, logger: Logger): Promise<void> {
-  if (!backend.sweep) return
+/**
+ * The start-up clean-up of what interrupted writes left: incomplete multipart uploads (S3) and the
+ * blob store's staging objects. On S3 other instances may be writing, so only left-overs older than
+ * `storage.s3.abortIncompleteUploadsAfterMs` go; on disk and in memory one process owns the store,
+ * so every left-over goes. A failure is logged (a warning), never fatal.
+ */
+async function sweepOnce(backend: BackendSet, blobs: VerifiedBlobStore, config: Config, logger: Logger): Promise<void> {
+  const olderThan = new Date(Date.now() - (backend.kind === 's3' ? config.storage.s3.abortIncompleteUploadsAfterMs : 0))
   try {
-    const aborted = await backend.sweep()
-    logger.info({ aborted }, 'stale incomplete uploads swept')
+    if (backend.sweep) logger.info({ aborted: await backend.sweep() }, 'stale incomplete uploads swept')
+    const staging = await blobs.sweepStaging(olderThan)
+    if (staging.removed > 0) logger.info({ staging }, 'stale staging objects swept')
   } catch (error) {
-    logger.warn({ err: error }, 'could not sweep stale incomplete uploads; retried at next start')
+    logger.warn({ err: error }, 'could not sweep stale uploads; retried at next start')
   }
 }
 
@@ -185,11 +191,12 @@ export function createContainer(config: Config, options: CreateContainerOptions 
   probes.keystore = (signal) => backend.keystore.has('readiness-probe', { signal })
   probes.journal = writableDirProbe(backend.journalPath)
 
+  const blobs = new VerifiedBlobStore({ backend: stores.blobs, keyEncoder: backend.blobKeyEncoder })
   const container = createAwilixContainer<Cradle>({ injectionMode: InjectionMode.PROXY, strict: true })
   container.register({
     config: asValue(config),
     logger: asValue(logger),
-    blobs: asValue(new VerifiedBlobStore({ backend: stores.blobs, keyEncoder: backend.blobKeyEncoder })),
+    blobs: asValue(blobs),
     allocations: asValue(new AllocationStore({ backend: stores.allocations, ...suffix })),
     acceptances: asValue(new AcceptanceStore({ backend: stores.acceptances, ...suffix })),
     claims: asValue(new ClaimStore({ backend: stores.claims })),
@@ -213,7 +220,7 @@ export function createContainer(config: Config, options: CreateContainerOptions 
     async start() {
       await lifecycle.start()
       logger.info({ backend: backend.kind, locations: backend.locations }, 'storage opened')
-      await sweepOnce(backend, logger)
+      await sweepOnce(backend, blobs, config, logger)
     },
     async stop() {
       await lifecycle.stop()

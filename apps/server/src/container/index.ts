@@ -13,12 +13,11 @@
  * @packageDocumentation
  */
 
+export { AUTH_TOKEN_FILE, LEVEL_DIRS, LOCAL_DIRS } from '../data-dir.js'
 export { ShutdownError, StartupError } from '../errors.js'
-export { AUTH_TOKEN_FILE, type AuthTokenSource, generateAuthToken } from './auth-token.js'
+export { type AuthTokenSource, generateAuthToken } from './auth-token.js'
 export {
   type BackendSet,
-  LEVEL_DIRS,
-  LOCAL_DIRS,
   STORE_NAMES,
   type StoreName,
 } from './backends.js'

@@ -1,6 +1,8 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { STAGING_PREFIX } from '@strata/blobstore'
+import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
 import { ed25519 } from '@ucanto/principal'
 import { asFunction } from 'awilix'
 import { CID } from 'multiformats/cid'
@@ -163,6 +165,28 @@ describe('filesystem backend', () => {
     await expectStored(second.cradle, s)
     expect(await second.cradle.keystore.get('persisted-key')).toEqual(new Uint8Array([7]))
     expect(second.cradle.authToken).toBe(token)
+  })
+
+  it('removes the blob store staging objects an interrupted add left, at start', async () => {
+    const first = make({ storage: { backend: 'filesystem' } })
+    await first.start()
+    // What a process killed between staging and publishing an `add` leaves behind.
+    const staged = new FlatfsObjectStore({ path: join(dataDir, 'blobs') })
+    await first.stop()
+    await staged.open()
+    const key = `${STAGING_PREFIX}${(Date.now() - 1000).toString(36)}-0123456789abcdef`
+    await staged.put(key, 5, new TextEncoder().encode('stale'))
+    await staged.close()
+    const second = make({ storage: { backend: 'filesystem' } })
+    await second.start()
+    const added = await second.cradle.blobs.add(new TextEncoder().encode('fresh'))
+    expect(added.created).toBe(true)
+    await second.stop()
+    await staged.open()
+    const left: string[] = []
+    for await (const each of staged.list(STAGING_PREFIX)) left.push(each)
+    await staged.close()
+    expect(left).toEqual([])
   })
 
   it('can be started again after stop, and start/stop are idempotent', async () => {
