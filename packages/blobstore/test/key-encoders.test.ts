@@ -4,7 +4,7 @@ import { utf8 } from '@strata/objectstore/testing'
 import { equals } from 'multiformats/bytes'
 import { describe, expect, it } from 'vitest'
 
-// The worked example of the design brief and Piri: sha2-256 of "hello world".
+// The worked example of Piri's key encoders: sha2-256 of "hello world".
 const digest = digestOf(utf8('hello world'))
 const encoders = [
   [new Base32KeyEncoder(), 'ciqlstjhxgju2pqiuuxffv62pwv7vree57rxuu4a52iir55m4lx432i'],

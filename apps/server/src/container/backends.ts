@@ -1,5 +1,5 @@
 /**
- * The storage backends per `storage.backend` (design brief, section 7). The only module, with its
+ * The storage backends per `storage.backend` (see docs/architecture.md, "Deployments"). The only module, with its
  * siblings in `container/`, that imports backend classes.
  * @packageDocumentation
  */

@@ -121,7 +121,7 @@ describe('memory backend', () => {
 })
 
 describe('filesystem backend', () => {
-  it('lays out <dataDir> as in section 7, and persists across restarts', async () => {
+  it('lays out <dataDir> as docs/architecture.md says, and persists across restarts', async () => {
     const first = make({ storage: { backend: 'filesystem' } })
     await first.start()
     const s = await roundTrip(first.cradle)

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
-import type { PutOptions } from '../contract.js'
+import type { ObjectStat, PutOptions } from '../contract.js'
 import { PreconditionFailedError } from '../errors.js'
-import { codeOf } from './errors.js'
+import { codeOf, toStoreError } from './errors.js'
 import type { RequestScope } from './transport.js'
 
 /**
@@ -65,4 +65,39 @@ export function refused(key: string, options: PutOptions, cause: unknown): Preco
 /** S3's etag of a single-part object: the hex MD5 of its bytes. */
 export function md5Of(bytes: Uint8Array): string {
   return createHash('md5').update(bytes).digest('hex')
+}
+
+/** A conditional PUT that failed, and how to look at its object again. */
+export interface FailedConditionalPut {
+  key: string
+  /** The bytes the PUT carried. */
+  bytes: Uint8Array
+  options: PutOptions
+  error: unknown
+  scope: RequestScope
+  /** One HEAD of the key. */
+  stat(key: string): Promise<ObjectStat>
+}
+
+/**
+ * Settles a conditional PUT that failed: a 412 is a `PreconditionFailedError`; an uncertain
+ * answer (409, 5xx, no answer: see {@link outcomeOf}) costs a HEAD that tells whether our bytes
+ * landed (then the put succeeded: this returns), the condition still holds (`UnavailableError`:
+ * retry) or another writer won (`PreconditionFailedError`).
+ */
+export async function settleConditional(failed: FailedConditionalPut): Promise<void> {
+  const { key, options, error, scope } = failed
+  if (isRefused(error, scope)) throw refused(key, options, error)
+  if (!isUncertain(error, scope)) throw toStoreError(error, { signal: options.signal, scope })
+  const current = await failed.stat(key).then(
+    (found) => found.etag,
+    (failure: unknown) => {
+      if ((failure as Error).name === 'NotFoundError') return undefined
+      throw failure
+    },
+  )
+  const outcome = outcomeOf(options, current, md5Of(failed.bytes))
+  if (outcome === 'written') return
+  if (outcome === 'refused') throw refused(key, options, error)
+  throw toStoreError(error, { signal: options.signal, scope })
 }

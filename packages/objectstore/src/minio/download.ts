@@ -1,5 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
-import { RequestTimeoutError, UnavailableError } from '../errors.js'
+import type { ObjectResult, ObjectStat } from '../contract.js'
+import { RangeNotSatisfiableError, RequestTimeoutError, UnavailableError } from '../errors.js'
+import { type ByteRange, type ResolvedRange, resolveRange } from '../range.js'
 import { BACKEND, toStoreError } from './errors.js'
 
 /** What a GET response holds: the object's total size and where its body starts in the object. */
@@ -113,3 +115,35 @@ export async function* readBody(
     if (!ended) response.destroy()
   }
 }
+
+/** A range S3 refused (416), and how to learn what the answer needs. */
+export interface RefusedRange {
+  key: string
+  range: ByteRange
+  /** The size the 416 stated, if it did (AWS does; Ceph RGW does not). */
+  size: number | undefined
+  cause: unknown
+  /** One HEAD of the key. */
+  stat(key: string): Promise<ObjectStat>
+}
+
+/**
+ * The `RangeNotSatisfiableError` of a range S3 refused, with the size its 416 stated or a HEAD
+ * learned; or, for a suffix of an empty object (which the contract answers with its 0 bytes), the
+ * empty result.
+ */
+export async function unsatisfiable(refused: RefusedRange): Promise<ObjectResult> {
+  const { key, range, cause } = refused
+  const found = refused.size === undefined ? await refused.stat(key) : undefined
+  const known = refused.size ?? (found as ObjectStat).size
+  let wanted: ResolvedRange
+  try {
+    wanted = resolveRange(range, known)
+  } catch {
+    throw new RangeNotSatisfiableError(range, known, { cause })
+  }
+  const { etag } = found ?? (await refused.stat(key))
+  return { size: known, etag, range: wanted, body: emptyBody() }
+}
+
+async function* emptyBody(): AsyncGenerator<Uint8Array> {}

@@ -11,68 +11,20 @@ import type {
   PutOptions,
 } from '../contract.js'
 import { InvalidKeyError, RangeNotSatisfiableError, TooLargeError } from '../errors.js'
-import { type ByteRange, isWellFormed, type ResolvedRange, rangeHeaderOf, resolveRange } from '../range.js'
+import { isWellFormed, rangeHeaderOf, resolveRange } from '../range.js'
 import { BufferBudget } from './budget.js'
-import { conditionHeaders, isRefused, isUncertain, md5Of, outcomeOf, refused } from './conditional.js'
+import { conditionHeaders, settleConditional } from './conditional.js'
 import { copyMultipart, copyWhole } from './copy.js'
-import { extentOf, readBody, sizeFrom416 } from './download.js'
+import { extentOf, readBody, sizeFrom416, unsatisfiable } from './download.js'
 import { codeOf, isNotFound, toStoreError } from './errors.js'
 import { listPage } from './list.js'
+import { type MinioObjectStoreOptions, settingsOf } from './options.js'
 import { abortStaleUploads, type SweepResult } from './sweep.js'
 import { inScope, instrumentClient, type RequestScope } from './transport.js'
-import {
-  fill,
-  MAX_OBJECT_SIZE,
-  MAX_PART_SIZE,
-  MIN_PART_SIZE,
-  partSizeFor,
-  putMultipart,
-  putWhole,
-} from './upload.js'
+import { fill, MAX_OBJECT_SIZE, partSizeFor, putMultipart, putWhole } from './upload.js'
 
+export type { MinioObjectStoreOptions } from './options.js'
 export type { SweepResult } from './sweep.js'
-
-const MiB = 1024 * 1024
-
-/** Options for {@link MinioObjectStore}. */
-export interface MinioObjectStoreOptions {
-  /**
-   * A minio v8 `Client` for the S3 endpoint (MinIO, AWS, Ceph RGW, R2), owned by the caller. The
-   * store instruments its HTTP transport once, without I/O, so that the store's requests carry
-   * their timeout and abort signal; requests other code makes through the client are unchanged.
-   * Tip: `retryOptions: { disableRetry: true }` stops minio from retrying 5xx answers itself (and
-   * logging each retry with `console.warn`); the store reports them as `UnavailableError`.
-   */
-  client: Client
-  /** The bucket; `open()` creates it when missing. */
-  bucket: string
-  /**
-   * Bytes per multipart part (default 8 MiB; 5 MiB to 5 GiB, else the constructor throws
-   * `RangeError`). A body of up to `partSize` bytes is counted in full, then sent in one
-   * PutObject; a larger one goes up as a multipart upload holding at most two parts (one
-   * uploading, one filling). So a put holds at most `2 × partSize` of body (16 MiB by default),
-   * whatever the object size, up to `10,000 × partSize` (78 GiB by default); past that the part
-   * size grows (to the MiB) so the object fits S3's 10,000 parts.
-   */
-  partSize?: number
-  /**
-   * The most body bytes the store's puts buffer together (default 64 MiB, or `2 × partSize` if
-   * more; at least `2 × partSize`, else the constructor throws `RangeError`). A put leases its
-   * whole body (up to `partSize`) or each part buffer from this budget before filling it, waiting
-   * (FIFO; its signal aborts the wait) while it is spent, so concurrent uploads cannot grow memory
-   * past it. A part size grown past the budget for a huge object is counted as the whole budget.
-   */
-  maxBufferedBytes?: number
-  /**
-   * The longest the S3 server may stay silent, in milliseconds (default 30,000): while connecting,
-   * sending, awaiting an answer, and between two chunks of a body the caller is waiting for.
-   * Past it the request is destroyed and the call fails with `UnavailableError`. A slow producer
-   * or consumer of a body does not count.
-   */
-  requestTimeoutMs?: number
-  /** Keys per ListObjectsV2 request (default 1000, S3's maximum). */
-  listPageSize?: number
-}
 
 /**
  * Objects in one S3 bucket through the `minio` client. Writes are atomic: S3 shows an object only
@@ -99,27 +51,13 @@ export class MinioObjectStore implements ObjectStore {
 
   /** @throws {RangeError | TypeError} for an invalid option or a client that is not a minio v8 Client. */
   constructor(options: MinioObjectStoreOptions) {
+    const settings = settingsOf(options)
     this.#client = options.client
     this.#bucket = options.bucket
-    this.#partSize = options.partSize ?? 8 * MiB
-    this.#timeoutMs = options.requestTimeoutMs ?? 30_000
-    this.#pageSize = options.listPageSize ?? 1000
-    if (
-      !Number.isSafeInteger(this.#partSize) ||
-      this.#partSize < MIN_PART_SIZE ||
-      this.#partSize > MAX_PART_SIZE
-    ) {
-      throw new RangeError(`partSize must be an integer from ${MIN_PART_SIZE} to ${MAX_PART_SIZE}`)
-    }
-    if (!(this.#timeoutMs > 0)) throw new RangeError('requestTimeoutMs must be positive')
-    const maxBuffered = options.maxBufferedBytes ?? Math.max(64 * MiB, 2 * this.#partSize)
-    if (!Number.isSafeInteger(maxBuffered) || maxBuffered < 2 * this.#partSize) {
-      throw new RangeError('maxBufferedBytes must be an integer of at least 2 × partSize')
-    }
-    this.#budget = new BufferBudget(maxBuffered, { bufferSize: this.#partSize })
-    if (!Number.isInteger(this.#pageSize) || this.#pageSize < 1 || this.#pageSize > 1000) {
-      throw new RangeError('listPageSize must be an integer from 1 to 1000')
-    }
+    this.#partSize = settings.partSize
+    this.#timeoutMs = settings.requestTimeoutMs
+    this.#pageSize = settings.listPageSize
+    this.#budget = new BufferBudget(settings.maxBufferedBytes, { bufferSize: this.#partSize })
     instrumentClient(this.#client)
   }
 
@@ -193,7 +131,7 @@ export class MinioObjectStore implements ObjectStore {
       } catch (error) {
         if (Object.keys(conditions).length === 0 || signal?.aborted)
           throw toStoreError(error, { signal, scope })
-        await this.#settleConditional(key, bytes, options, error, scope)
+        await settleConditional({ key, bytes, options, error, scope, stat: (at) => this.stat(at) })
       }
     } finally {
       lease.release()
@@ -226,7 +164,14 @@ export class MinioObjectStore implements ObjectStore {
       )
     } catch (error) {
       if (range !== undefined && codeOf(error) === 'InvalidRange' && !signal?.aborted) {
-        return this.#unsatisfiable(key, range, sizeFrom416(scope.response?.headers, error), error, signal)
+        const size = sizeFrom416(scope.response?.headers, error)
+        return unsatisfiable({
+          key,
+          range,
+          size,
+          cause: error,
+          stat: (at) => this.stat(at, signal ? { signal } : {}),
+        })
       }
       throw toStoreError(error, { key, signal, scope })
     }
@@ -324,58 +269,6 @@ export class MinioObjectStore implements ObjectStore {
     } while (token !== undefined)
   }
 
-  /**
-   * Settles a conditional PUT that failed: a 412 is a `PreconditionFailedError`; an uncertain
-   * answer (409, 5xx, no answer: see `outcomeOf`) costs a HEAD that tells whether our bytes landed
-   * (then the put succeeded), the condition still holds (`UnavailableError`: retry) or another
-   * writer won (`PreconditionFailedError`).
-   */
-  async #settleConditional(
-    key: string,
-    bytes: Uint8Array,
-    options: PutOptions,
-    error: unknown,
-    scope: RequestScope,
-  ): Promise<void> {
-    if (isRefused(error, scope)) throw refused(key, options, error)
-    if (!isUncertain(error, scope)) throw toStoreError(error, { signal: options.signal, scope })
-    const current = await this.stat(key).then(
-      (found) => found.etag,
-      (failure: unknown) => {
-        if ((failure as Error).name === 'NotFoundError') return undefined
-        throw failure
-      },
-    )
-    const outcome = outcomeOf(options, current, md5Of(bytes))
-    if (outcome === 'written') return
-    if (outcome === 'refused') throw refused(key, options, error)
-    throw toStoreError(error, { signal: options.signal, scope })
-  }
-
-  /**
-   * The `RangeNotSatisfiableError` of a range S3 refused, with the size its 416 stated (AWS) or a
-   * HEAD learned (Ceph RGW states none); or, for a suffix of an empty object, the empty result.
-   */
-  async #unsatisfiable(
-    key: string,
-    range: ByteRange,
-    size: number | undefined,
-    cause: unknown,
-    signal: AbortSignal | undefined,
-  ): Promise<ObjectResult> {
-    const io = signal ? { signal } : {}
-    const found = size === undefined ? await this.stat(key, io) : undefined
-    const known = size ?? (found as ObjectStat).size
-    let wanted: ResolvedRange
-    try {
-      wanted = resolveRange(range, known)
-    } catch {
-      throw new RangeNotSatisfiableError(range, known, { cause })
-    }
-    const { etag } = found ?? (await this.stat(key, io))
-    return { size: known, etag, range: wanted, body: emptyBody() }
-  }
-
   /** Runs one minio call in a request scope and maps what it throws. */
   async #call<T>(signal: AbortSignal | undefined, task: () => Promise<T>, key?: string): Promise<T> {
     signal?.throwIfAborted()
@@ -415,5 +308,3 @@ function isTooLargeToCopy(error: unknown): boolean {
   const code = codeOf(error)
   return code === 'InvalidRequest' || code === 'EntityTooLarge'
 }
-
-async function* emptyBody(): AsyncGenerator<Uint8Array> {}

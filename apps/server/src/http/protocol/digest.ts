@@ -98,7 +98,7 @@ function decodeBytes(text: string, bytes: Uint8Array): MultihashDigest {
 
 /**
  * The blob's strong entity tag, whatever form the digest came in: `"z<base58btc multihash>"`, e.g.
- * `"zQmaozNR7DZHQK1ZcU9p7QdrshMvXqWK6gpu5rmrkPdT3L4"` for sha2-256 of `hello world` (brief §8).
+ * `"zQmaozNR7DZHQK1ZcU9p7QdrshMvXqWK6gpu5rmrkPdT3L4"` for sha2-256 of `hello world`.
  */
 export function etagOf(digest: MultihashDigest): string {
   return `"${base58btc.encode(digest.bytes)}"`
