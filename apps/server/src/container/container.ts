@@ -107,8 +107,15 @@ function journalOf(config: Config, backend: BackendSet, logger: Logger): Retriev
  * `storage.s3.abortIncompleteUploadsAfterMs` go; on disk and in memory one process owns the store,
  * so every left-over goes. A failure is logged (a warning), never fatal.
  */
-async function sweepOnce(backend: BackendSet, blobs: VerifiedBlobStore, config: Config, logger: Logger): Promise<void> {
-  const olderThan = new Date(Date.now() - (backend.kind === 's3' ? config.storage.s3.abortIncompleteUploadsAfterMs : 0))
+async function sweepOnce(
+  backend: BackendSet,
+  blobs: VerifiedBlobStore,
+  config: Config,
+  logger: Logger,
+): Promise<void> {
+  const olderThan = new Date(
+    Date.now() - (backend.kind === 's3' ? config.storage.s3.abortIncompleteUploadsAfterMs : 0),
+  )
   try {
     if (backend.sweep) logger.info({ aborted: await backend.sweep() }, 'stale incomplete uploads swept')
     const staging = await blobs.sweepStaging(olderThan)
