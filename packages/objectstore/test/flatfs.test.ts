@@ -115,6 +115,31 @@ describe('FlatfsObjectStore layout', () => {
     })
   })
 
+  it('opens a js-stores datastore-fs directory (SHARDING.data) and reads its objects', async () => {
+    const js = await tempDir()
+    // What js-stores' datastore-fs writes: the shard function as the datastore key /SHARDING.
+    await writeFile(join(js, 'SHARDING.data'), `${SHARD_ID}\n`)
+    await mkdir(join(js, 'bc'))
+    await writeFile(join(js, 'bc', 'abcd.data'), 'from js')
+    const opened = new FlatfsObjectStore({ path: js })
+    await opened.open()
+    try {
+      expect(Buffer.from(await readAll((await opened.get('abcd')).body)).toString()).toBe('from js')
+      await opened.put('wxyz', 3, utf8('new'))
+      expect(await readFile(join(js, 'xy', 'wxyz.data'), 'utf8')).toBe('new')
+      // No second shard file is written beside it.
+      expect((await readdir(js)).filter((name) => name.startsWith('SHARDING'))).toEqual(['SHARDING.data'])
+    } finally {
+      await opened.close()
+    }
+    const other = await tempDir()
+    await writeFile(join(other, 'SHARDING.data'), '/repo/flatfs/shard/v1/suffix/2\n')
+    await expect(new FlatfsObjectStore({ path: other }).open()).rejects.toMatchObject({
+      name: 'FlatfsLayoutError',
+      message: expect.stringContaining('SHARDING.data'),
+    })
+  })
+
   it('lists only .data files in shard directories whose shard matches', async () => {
     await store.put('abcd', 1, utf8('x'))
     await writeFile(join(dir, 'bc', 'notes.txt'), 'ignored')

@@ -39,6 +39,7 @@ import {
   README_TEXT,
   SHARD_ID,
   SHARDING_FILE,
+  SHARDING_FILES,
   shardOf,
   TEMP_DIR,
 } from './layout.js'
@@ -100,20 +101,22 @@ export class FlatfsObjectStore implements ObjectStore {
   /**
    * Creates the layout in an empty or missing directory, or checks an existing one, takes the
    * directory lock, then empties `.temp` (left-overs of interrupted writes). Idempotent.
+   * A directory js-stores' `datastore-fs` made (`SHARDING.data` instead of `SHARDING`) opens too,
+   * when its shard function is `next-to-last/2`; a new store writes `SHARDING`.
    * @throws {FlatfsLayoutError} the directory has content but no `SHARDING`, or another shard function.
    * @throws {StoreLockedError} another live process (or another store in this one) has it open.
    */
   async open(): Promise<void> {
     if (this.#unlock) return
     await mkdir(this.#root, { recursive: true })
-    const sharding = await readFile(join(this.#root, SHARDING_FILE), 'utf8').catch((error: unknown) => {
-      if (isErrno(error, 'ENOENT')) return undefined
-      throw error
-    })
+    const sharding = await this.#readSharding()
     if (sharding === undefined) {
       await this.#initialise()
-    } else if (sharding.trim() !== SHARD_ID) {
-      throw new FlatfsLayoutError(this.#root, `shard function ${sharding.trim()} is not ${SHARD_ID}`)
+    } else if (sharding.text.trim() !== SHARD_ID) {
+      throw new FlatfsLayoutError(
+        this.#root,
+        `${sharding.file}: shard function ${sharding.text.trim()} is not ${SHARD_ID}`,
+      )
     }
     const unlock = await lockDirectory(this.#root)
     try {
@@ -249,6 +252,18 @@ export class FlatfsObjectStore implements ObjectStore {
       if (isErrno(error, 'ENOENT')) return undefined
       throw error
     }
+  }
+
+  /** `SHARDING` (go-ds-flatfs, Piri), else `SHARDING.data` (js-stores' datastore-fs), else none. */
+  async #readSharding(): Promise<{ file: string; text: string } | undefined> {
+    for (const file of SHARDING_FILES) {
+      const text = await readFile(join(this.#root, file), 'utf8').catch((error: unknown) => {
+        if (isErrno(error, 'ENOENT')) return undefined
+        throw error
+      })
+      if (text !== undefined) return { file, text }
+    }
+    return undefined
   }
 
   async #initialise(): Promise<void> {

@@ -6,6 +6,11 @@
 /** The one shard function supported, written to `SHARDING` followed by a newline. */
 export const SHARD_ID = '/repo/flatfs/shard/v1/next-to-last/2'
 export const SHARDING_FILE = 'SHARDING'
+/**
+ * The names a shard-function file may have, in the order they are read: go-ds-flatfs (and Piri)
+ * write `SHARDING`; js-stores' `datastore-fs` stores it as a datastore key, hence `SHARDING.data`.
+ */
+export const SHARDING_FILES = [SHARDING_FILE, 'SHARDING.data'] as const
 export const README_FILE = '_README'
 export const TEMP_DIR = '.temp'
 export const EXTENSION = '.data'
