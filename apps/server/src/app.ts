@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Logger } from 'pino'
 import type { StrataContainer } from './container/index.js'
@@ -5,12 +6,12 @@ import { errorHandler, routeNotFound } from './http/error-response.js'
 import { createRouter } from './http/openapi.js'
 import { acceptanceRoutes } from './http/routes/acceptances.js'
 import { allocationRoutes } from './http/routes/allocations.js'
-import { blobReadRoutes, blobWriteRoutes } from './http/routes/blobs/index.js'
+import { blobReadRoutes, blobSocketReads, blobWriteRoutes } from './http/routes/blobs/index.js'
 import { claimRoutes } from './http/routes/claims.js'
 import type { RouteContext } from './http/routes/context.js'
 import { healthRoutes } from './http/routes/health.js'
 import { receiptRoutes } from './http/routes/receipts.js'
-import { createMetrics, observeRequests, type StrataMetrics } from './observability/index.js'
+import { createMetrics, observeRequests, requestRecorder, type StrataMetrics } from './observability/index.js'
 
 /** Options for {@link createApp}. */
 export interface CreateAppOptions {
@@ -32,6 +33,11 @@ export interface CreateAppOptions {
 export interface StrataApp {
   app: OpenAPIHono
   metrics: StrataMetrics
+  /**
+   * Answers the requests it can on node:http's response directly (blob reads), returning true;
+   * false sends the request to `app`. `startServer` calls it first for every request.
+   */
+  fastPath: (req: IncomingMessage, res: ServerResponse) => boolean
 }
 
 /**
@@ -68,5 +74,10 @@ export function createApp(options: CreateAppOptions): StrataApp {
   app.route('/', acceptanceRoutes(context))
   app.route('/', claimRoutes({ claims: cradle.claims }))
   app.route('/', receiptRoutes({ journal: cradle.journal, authToken: () => cradle.authToken, logger }))
-  return { app, metrics }
+  const fastPath = blobSocketReads({
+    blobs: cradle.blobs,
+    record: requestRecorder({ logger, metrics }),
+    logger,
+  })
+  return { app, metrics, fastPath }
 }

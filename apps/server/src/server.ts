@@ -75,6 +75,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   // answers 503 until the app exists (it needs the listening port for its public URL)
   let handle: (request: Request, env: unknown) => Response | Promise<Response> = () =>
     new Response(null, { status: 503, headers: { 'Retry-After': '1' } })
+  let fastPath: (req: IncomingMessage, res: ServerResponse) => boolean = () => false
   const listener = getRequestListener((request, env) => handle(request, env), {
     // requests the adapter cannot turn into a `Request` (a raw backslash in the path, a bad Host)
     errorHandler: (error) =>
@@ -88,7 +89,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const server = createServer(
     { requestTimeout: 0, headersTimeout: idleMs, connectionsCheckingInterval: Math.min(idleMs, 30_000) },
     (req: IncomingMessage, res: ServerResponse) => {
-      listener(req, res)
+      if (!fastPath(req, res)) listener(req, res)
     },
   )
   server.timeout = idleMs
@@ -104,6 +105,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const publicUrl = (config.server.publicUrl ?? url).replace(/\/+$/, '')
   const app = createApp({ container, publicUrl })
   handle = (request, env) => app.app.fetch(request, env as object)
+  fastPath = app.fastPath
   logger.info({ url, publicUrl, did: identity.did, backend: container.backend }, 'listening')
 
   let closing: Promise<void> | undefined

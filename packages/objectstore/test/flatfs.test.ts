@@ -150,6 +150,33 @@ describe('FlatfsObjectStore layout', () => {
     expect(keys).toEqual(['abcd'])
   })
 
+  it('reads the new bytes after an overwrite, a move or a delete of a file it keeps open', async () => {
+    await store.put('cached', 3, utf8('one'))
+    const text = async (key: string) => Buffer.from(await readAll((await store.get(key)).body)).toString()
+    expect(await text('cached')).toBe('one')
+    await store.put('cached', 3, utf8('two'))
+    expect(await text('cached')).toBe('two')
+    await store.put('other', 5, utf8('three'))
+    expect(await text('other')).toBe('three')
+    await store.move('other', 'cached')
+    expect(await text('cached')).toBe('three')
+    await store.delete('cached')
+    await expect(store.get('cached')).rejects.toMatchObject({ name: 'NotFoundError' })
+  })
+
+  it('keeps at most openFiles files open, and closes them all at close()', async () => {
+    const openFds = async () => (await readdir('/proc/self/fd')).length
+    const small = new FlatfsObjectStore({ path: await tempDir(), openFiles: 8 })
+    await small.open()
+    const before = await openFds()
+    for (let i = 0; i < 40; i++) await small.put(`k${i}`, 1, utf8('x'))
+    for (let i = 0; i < 40; i++) await readAll((await small.get(`k${i}`)).body)
+    expect((await openFds()) - before).toBeLessThanOrEqual(8)
+    await small.close()
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(await openFds()).toBeLessThanOrEqual(before)
+  })
+
   it('refuses use before open()', async () => {
     const closed = new FlatfsObjectStore({ path: dir })
     await expect(closed.get('abc')).rejects.toThrow(/not open/)

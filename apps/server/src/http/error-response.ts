@@ -64,8 +64,25 @@ export function errorResponse(
   message: string,
   headers: Readonly<Record<string, string>> = {},
 ): Response {
+  const answer = errorAnswerOf(status, name, message, headers)
+  return new Response(answer.body, { status, headers: answer.headers })
+}
+
+/** An error answer as plain data, for whichever transport writes it. `body` is empty for a 499. */
+export interface ErrorAnswer {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
+function errorAnswerOf(
+  status: number,
+  name: string,
+  message: string,
+  headers: Readonly<Record<string, string>>,
+): ErrorAnswer {
   const body: ErrorBody = { error: { name, message } }
-  return new Response(JSON.stringify(body), {
+  return {
     status,
     headers: {
       'Content-Type': 'application/json; charset=utf-8',
@@ -73,7 +90,8 @@ export function errorResponse(
       'X-Content-Type-Options': 'nosniff',
       ...headers,
     },
-  })
+    body: JSON.stringify(body),
+  }
 }
 
 /** The `name` of an error-like value, or `undefined`. */
@@ -118,8 +136,20 @@ export function toErrorResponse(
   error: unknown,
   options: ErrorHandlerOptions & { signal?: AbortSignal } = {},
 ): Response {
+  const answer = errorAnswer(error, options)
+  return new Response(answer.status === 499 ? null : answer.body, {
+    status: answer.status,
+    headers: answer.headers,
+  })
+}
+
+/** {@link toErrorResponse} as plain data (status, headers, JSON text). */
+export function errorAnswer(
+  error: unknown,
+  options: ErrorHandlerOptions & { signal?: AbortSignal } = {},
+): ErrorAnswer {
   const status = statusOf(error)
-  if (status === 499 || options.signal?.aborted === true) return new Response(null, { status: 499 })
+  if (status === 499 || options.signal?.aborted === true) return { status: 499, headers: {}, body: '' }
   const headers: Record<string, string> = error instanceof HttpError ? { ...error.headers } : {}
   const size = (error as { size?: unknown } | null)?.size
   if (status === 416 && typeof size === 'number' && Number.isSafeInteger(size)) {
@@ -130,7 +160,7 @@ export function toErrorResponse(
     options.logger?.error({ err: error }, 'request failed')
     const name = nameOf(error)
     const known = name !== undefined && ERROR_STATUS[name] !== undefined
-    return errorResponse(
+    return errorAnswerOf(
       status,
       known ? name : 'InternalError',
       PUBLIC_MESSAGES[status] ?? 'server error',
@@ -141,10 +171,10 @@ export function toErrorResponse(
     // hono's own 4xx: its JSON validator's parse failure is the server's `body: expected a JSON object`
     const malformed = error.message === 'Malformed JSON in request body'
     const message = malformed ? 'body: expected a JSON object' : error.message
-    return errorResponse(status, status === 400 ? 'BadRequest' : 'HTTPException', message, headers)
+    return errorAnswerOf(status, status === 400 ? 'BadRequest' : 'HTTPException', message, headers)
   }
   const message = error instanceof Error ? error.message : String(error)
-  return errorResponse(status, nameOf(error) ?? 'Error', message, headers)
+  return errorAnswerOf(status, nameOf(error) ?? 'Error', message, headers)
 }
 
 /** A hono `onError` handler answering every error with {@link toErrorResponse}. */

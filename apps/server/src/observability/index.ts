@@ -17,4 +17,7 @@ export {
   observeRequests,
   type RequestLogger,
   type RequestLogLine,
+  type RequestOutcome,
+  type RequestRecorder,
+  requestRecorder,
 } from './request-middleware.js'

@@ -46,7 +46,7 @@ export function errorMetricName(error: unknown): string {
   return 'InternalError'
 }
 
-function contentLength(headers: Headers): number {
+export function contentLength(headers: Headers): number {
   const value = Number(headers.get('content-length') ?? '')
   return Number.isSafeInteger(value) && value > 0 ? value : 0
 }
@@ -108,7 +108,7 @@ function countingBody(
  * Register it first, before any route.
  */
 export function observeRequests(options: ObserveRequestsOptions = {}): MiddlewareHandler {
-  const { logger, metrics } = options
+  const record = requestRecorder(options)
   return async (c, next) => {
     const started = performance.now()
     await next()
@@ -124,21 +124,14 @@ export function observeRequests(options: ObserveRequestsOptions = {}): Middlewar
         : route === UNMATCHED_ROUTE && status === 404
           ? 'RouteNotFound'
           : undefined
-    if (errorName !== undefined) metrics?.errors.inc({ name: errorName })
-    const record = (bytesOut: number, outcome: 'end' | 'aborted' | Error) => {
+    const finish = (bytesOut: number, outcome: 'end' | 'aborted' | Error) => {
       const ms = performance.now() - started
-      metrics?.observe({ method, route, status, bytesIn, bytesOut, seconds: ms / 1000 })
-      if (outcome instanceof Error) metrics?.errors.inc({ name: errorMetricName(outcome) })
-      const line: RequestLogLine = { method, path, route, status, bytesIn, bytesOut, ms: Math.round(ms) }
-      if (outcome !== 'end') line.aborted = true
-      const error = errorName ?? (outcome instanceof Error ? errorMetricName(outcome) : undefined)
-      if (error !== undefined) line.error = error
-      logger?.info(line, 'request')
+      record({ method, path, route, status, bytesIn, bytesOut, ms }, { outcome, errorName })
     }
     const res = c.res
     const body = res.body
     if (body === null || method === 'HEAD') {
-      record(0, 'end')
+      finish(0, 'end')
       return
     }
     const init = { status: res.status, statusText: res.statusText, headers: new Headers(res.headers) }
@@ -148,10 +141,42 @@ export function observeRequests(options: ObserveRequestsOptions = {}): Middlewar
       const bytes = new Uint8Array(await res.arrayBuffer())
       init.headers.set('content-length', String(bytes.byteLength))
       c.res = new Response(bytes, init)
-      record(bytes.byteLength, 'end')
+      finish(bytes.byteLength, 'end')
       return
     }
-    c.res = new Response(countingBody(body, record), init)
+    c.res = new Response(countingBody(body, finish), init)
+  }
+}
+
+/** How a request ended, for {@link RequestRecorder}. */
+export interface RequestOutcome {
+  /** `end`: the body was sent whole; `aborted`: the client went away; an Error: the body failed. */
+  outcome: 'end' | 'aborted' | Error
+  /** The name of the error answered, when one was. */
+  errorName?: string | undefined
+}
+
+/** Records one finished request: metrics, then one log line. */
+export type RequestRecorder = (line: Omit<RequestLogLine, 'aborted' | 'error'>, how: RequestOutcome) => void
+
+/**
+ * The one place a finished request is counted and logged, whichever transport answered it (the
+ * hono middleware, or a route answering on the socket directly): `strata_http_*` metrics,
+ * `strata_errors_total`, and one `request` line at `info`.
+ */
+export function requestRecorder(options: ObserveRequestsOptions = {}): RequestRecorder {
+  const { logger, metrics } = options
+  return (line, { outcome, errorName }) => {
+    const { method, route, status, bytesIn, bytesOut, ms } = line
+    if (errorName !== undefined) metrics?.errors.inc({ name: errorName })
+    metrics?.observe({ method, route, status, bytesIn, bytesOut, seconds: ms / 1000 })
+    if (outcome instanceof Error) metrics?.errors.inc({ name: errorMetricName(outcome) })
+    if (logger === undefined) return
+    const logged: RequestLogLine = { ...line, ms: Math.round(ms) }
+    if (outcome !== 'end') logged.aborted = true
+    const error = errorName ?? (outcome instanceof Error ? errorMetricName(outcome) : undefined)
+    if (error !== undefined) logged.error = error
+    logger.info(logged, 'request')
   }
 }
 

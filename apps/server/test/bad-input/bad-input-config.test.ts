@@ -33,7 +33,7 @@ function strata(
     const child = execFile(
       process.execPath,
       [bin, ...args],
-      { cwd, env: { ...clean, ...env }, timeout: 15_000 },
+      { cwd, env: { ...clean, ...env }, timeout: 60_000 },
       (_error, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }),
     )
   })

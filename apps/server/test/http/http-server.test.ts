@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto'
-import type { ReadStream } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { request as httpRequest, type IncomingMessage } from 'node:http'
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { serve } from '@hono/node-server'
+import { getRequestListener } from '@hono/node-server'
 import { VerifiedBlobStore } from '@strata/blobstore'
 import type { GetOptions, ObjectResult } from '@strata/objectstore'
 import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
@@ -14,32 +13,52 @@ import { Hono } from 'hono'
 import { base58btc } from 'multiformats/bases/base58'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { blobReadRoutes, errorHandler, routeNotFound } from '../../src/http/index.js'
+import { blobReadRoutes, blobSocketReads, errorHandler, routeNotFound } from '../../src/http/index.js'
 
 const MiB = 1024 * 1024
 const SIZE = 64 * MiB
 
-/** A flatfs store that records every body it hands out: its stream, signal and whether it was released. */
+/** A flatfs store that records every body it hands out: the bytes it yielded, its signal, whether it was released. */
 class RecordingStore extends FlatfsObjectStore {
-  readonly reads: Array<{
-    stream: AsyncIterable<Uint8Array>
-    signal: AbortSignal | undefined
-    released: boolean
-  }> = []
+  readonly reads: Array<{ bytes: number; signal: AbortSignal | undefined; released: boolean }> = []
   override async get(key: string, options: GetOptions = {}): Promise<ObjectResult> {
     const result = await super.get(key, options)
     const { body } = result
-    const read = { stream: body, signal: options.signal, released: false }
+    const read = { bytes: 0, signal: options.signal, released: false }
     this.reads.push(read)
     const wrapped = (async function* () {
       try {
-        yield* body
+        for await (const chunk of body) {
+          read.bytes += chunk.byteLength
+          yield chunk
+        }
       } finally {
         read.released = true
       }
     })()
     return { ...result, body: wrapped }
   }
+}
+
+/** The two ways the server sends blob reads: the hono route, and the socket fast path in front of it. */
+const TRANSPORTS = ['hono route', 'socket fast path'] as const
+
+function listen(
+  transport: (typeof TRANSPORTS)[number],
+  blobs: VerifiedBlobStore,
+): Promise<{ server: Server; port: number }> {
+  const app = new Hono()
+  app.route('/', blobReadRoutes({ blobs }))
+  app.onError(errorHandler())
+  app.notFound(routeNotFound)
+  const listener = getRequestListener(app.fetch)
+  const fast = blobSocketReads({ blobs, record: () => {} })
+  const server = createServer((req, res) => {
+    if (transport === 'hono route' || !fast(req, res)) void listener(req, res)
+  })
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as AddressInfo).port }))
+  })
 }
 
 interface RawResponse {
@@ -93,10 +112,10 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
   }
 }
 
-describe('the read routes on a listening server (flatfs)', () => {
+describe.each(TRANSPORTS)('the read routes on a listening server (flatfs, %s)', (transport) => {
   let dir: string
   let store: RecordingStore
-  let server: ReturnType<typeof serve>
+  let server: Server
   let port: number
   let path: string
   let hex: string
@@ -111,16 +130,7 @@ describe('the read routes on a listening server (flatfs)', () => {
     const digest = createDigest(0x12, Buffer.from(hex, 'hex'))
     await blobs.put(digest, SIZE, pattern.stream())
     path = `/blob/${base58btc.encode(digest.bytes)}`
-    const app = new Hono()
-    app.route('/', blobReadRoutes({ blobs }))
-    app.onError(errorHandler())
-    app.notFound(routeNotFound)
-    await new Promise<void>((resolve) => {
-      server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => {
-        port = info.port
-        resolve()
-      })
-    })
+    ;({ server, port } = await listen(transport, blobs))
   })
   afterAll(async () => {
     await new Promise((resolve) => server.close(resolve))
@@ -168,10 +178,8 @@ describe('the read routes on a listening server (flatfs)', () => {
     if (read === undefined) throw new Error('the backend was not read')
     await until(() => read.released)
     expect(read.signal?.aborted).toBe(true)
-    // The flatfs read stream (and so its file handle) is closed, well before the end of the blob.
-    const stream = read.stream as ReadStream
-    await until(() => stream.closed)
-    expect(stream.bytesRead).toBeLessThan(SIZE)
+    // The backend stopped reading well before the end of the blob.
+    expect(read.bytes).toBeLessThan(SIZE / 2)
   })
 
   it('answers exact headers on the wire: 200, 206, multipart, 416, 304, HEAD', async () => {

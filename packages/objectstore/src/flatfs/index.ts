@@ -13,7 +13,6 @@ import {
   writeFile,
 } from 'node:fs/promises'
 import { join } from 'node:path'
-import { addAbortSignal } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import { assertKey, assertSize, exactly, single } from '../body.js'
@@ -32,6 +31,7 @@ import { isErrno, isNoSpace, syncPath } from '../fs.js'
 import { KeyLock } from '../key-lock.js'
 import { resolveRange } from '../range.js'
 import { lockDirectory } from './dir-lock.js'
+import { HandleCache, type HandleLease } from './handle-cache.js'
 import {
   EXTENSION,
   invalidKeyReason,
@@ -43,6 +43,7 @@ import {
   shardOf,
   TEMP_DIR,
 } from './layout.js'
+import { PositionedBody, readAt } from './positioned-body.js'
 
 const openFd = promisify(openCallback)
 
@@ -56,8 +57,13 @@ export interface FlatfsObjectStoreOptions {
    * machine loses power before the OS flushes; with it every put pays two fsyncs.
    */
   fsync?: boolean
-  /** Bytes per read from disk (default 256 KiB). */
+  /** Bytes per read from disk (default 256 KiB); a range up to this size is one read into one buffer. */
   readChunkSize?: number
+  /**
+   * Files kept open for reading (default 256; 0 = none): the most recently read ones, shared by
+   * concurrent readers, so a small ranged read is one positioned read.
+   */
+  openFiles?: number
   /** Bytes buffered per write to disk (default 1 MiB). */
   writeBufferSize?: number
 }
@@ -88,6 +94,7 @@ export class FlatfsObjectStore implements ObjectStore {
   readonly #readChunkSize: number
   readonly #writeBufferSize: number
   readonly #lock = new KeyLock()
+  readonly #handles: HandleCache
   #unlock: (() => Promise<void>) | undefined
 
   constructor(options: FlatfsObjectStoreOptions) {
@@ -96,6 +103,7 @@ export class FlatfsObjectStore implements ObjectStore {
     this.#fsync = options.fsync ?? false
     this.#readChunkSize = options.readChunkSize ?? 256 * 1024
     this.#writeBufferSize = options.writeBufferSize ?? 1024 * 1024
+    this.#handles = new HandleCache(options.openFiles ?? 256)
   }
 
   /**
@@ -133,6 +141,7 @@ export class FlatfsObjectStore implements ObjectStore {
   async close(): Promise<void> {
     const unlock = this.#unlock
     this.#unlock = undefined
+    this.#handles.clear()
     await unlock?.()
   }
 
@@ -154,32 +163,36 @@ export class FlatfsObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * One positioned read into one buffer for a range up to `readChunkSize` (the handle comes from
+   * the cache of open files when it holds the key), else positioned reads of `readChunkSize`.
+   */
   async get(key: string, options: GetOptions = {}): Promise<ObjectResult> {
     const path = this.#pathOf(key)
-    options.signal?.throwIfAborted()
-    let handle: FileHandle
+    const { signal } = options
+    signal?.throwIfAborted()
+    let lease: HandleLease
     try {
-      handle = await open(path, 'r')
+      lease = await this.#handles.acquire(path)
     } catch (error) {
       if (isErrno(error, 'ENOENT')) throw new NotFoundError(key, { cause: error })
       throw error
     }
     try {
-      const found = statOf(await handle.stat())
+      const found = statOf(lease.stats)
       const range = resolveRange(options.range, found.size)
-      if (range.length === 0) {
-        await handle.close()
-        return { ...found, range, body: single(new Uint8Array(0)) }
+      if (range.length <= this.#readChunkSize) {
+        const bytes = range.length === 0 ? new Uint8Array(0) : await readAt(lease, range.start, range.length)
+        lease.release()
+        return { ...found, range, body: single(bytes) }
       }
-      const stream = handle.createReadStream({
-        start: range.start,
-        end: range.end,
-        highWaterMark: Math.min(this.#readChunkSize, range.length),
-      })
-      if (options.signal) addAbortSignal(options.signal, stream)
-      return { ...found, range, body: stream }
+      return {
+        ...found,
+        range,
+        body: new PositionedBody(lease, range.start, range.length, this.#readChunkSize, signal),
+      }
     } catch (error) {
-      await handle.close()
+      lease.release()
       throw error
     }
   }
@@ -201,11 +214,14 @@ export class FlatfsObjectStore implements ObjectStore {
   async delete(key: string, options: IOOptions = {}): Promise<void> {
     const path = this.#pathOf(key)
     options.signal?.throwIfAborted()
-    await this.#lock.run(key, () =>
-      unlink(path).catch((error: unknown) => {
-        if (!isErrno(error, 'ENOENT')) throw error
-      }),
-    )
+    await this.#lock.run(key, () => {
+      this.#handles.invalidate(path)
+      return unlink(path)
+        .catch((error: unknown) => {
+          if (!isErrno(error, 'ENOENT')) throw error
+        })
+        .finally(() => this.#handles.invalidate(path))
+    })
   }
 
   /** One rename inside the store (atomic; both keys are files under the same root). */
@@ -292,12 +308,17 @@ export class FlatfsObjectStore implements ObjectStore {
 
   async #rename(from: string, target: string, key: string): Promise<void> {
     const dir = join(this.#root, shardOf(key))
+    this.#handles.invalidate(from)
+    this.#handles.invalidate(target)
     try {
       await rename(from, target)
     } catch (error) {
       if (!isErrno(error, 'ENOENT')) throw error
       await mkdir(dir, { recursive: true })
       await rename(from, target)
+    } finally {
+      // A read that opened the old file meanwhile cached it: drop it again.
+      this.#handles.invalidate(target)
     }
     if (this.#fsync) await syncPath(dir)
   }

@@ -11,4 +11,5 @@ export {
   type BlobReadRequest,
 } from './answer.js'
 export { type BlobReadRoutesOptions, blobReadRoutes, DigestParam, toResponse } from './read.js'
+export { BLOB_READ_ROUTE, type BlobSocketReadsOptions, blobSocketReads } from './socket-read.js'
 export { blobWriteRoutes, MAX_DISCARDED_BODY } from './write.js'
