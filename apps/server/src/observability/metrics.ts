@@ -84,6 +84,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): StrataMetrics
     labelNames: ['name'] as const,
     registers: [registry],
   })
+  const children = labelledChildren(requests, duration)
   return {
     registry,
     requests,
@@ -93,11 +94,44 @@ export function createMetrics(options: CreateMetricsOptions = {}): StrataMetrics
     errors,
     contentType: registry.contentType,
     observe(sample) {
-      requests.inc({ method: sample.method, route: sample.route, status: String(sample.status) })
-      duration.observe({ method: sample.method, route: sample.route }, sample.seconds)
+      children.requests(sample.method, sample.route, sample.status).inc()
+      children.duration(sample.method, sample.route).observe(sample.seconds)
       if (sample.bytesIn > 0) bytesIn.inc(sample.bytesIn)
       if (sample.bytesOut > 0) bytesOut.inc(sample.bytesOut)
     },
     text: () => registry.metrics(),
+  }
+}
+
+/**
+ * The labelled children of the request metrics, looked up once per label set (label sets are
+ * bounded: methods × routes × statuses): prom-client's `labels(...)` hashes its arguments on every
+ * call, which shows on the per-request path.
+ */
+function labelledChildren(
+  requests: Counter<'method' | 'route' | 'status'>,
+  duration: Histogram<'method' | 'route'>,
+) {
+  const counters = new Map<string, ReturnType<typeof requests.labels>>()
+  const timers = new Map<string, ReturnType<typeof duration.labels>>()
+  return {
+    requests(method: string, route: string, status: number) {
+      const key = `${method} ${route} ${status}`
+      let child = counters.get(key)
+      if (child === undefined) {
+        child = requests.labels(method, route, String(status))
+        counters.set(key, child)
+      }
+      return child
+    },
+    duration(method: string, route: string) {
+      const key = `${method} ${route}`
+      let child = timers.get(key)
+      if (child === undefined) {
+        child = duration.labels(method, route)
+        timers.set(key, child)
+      }
+      return child
+    },
   }
 }

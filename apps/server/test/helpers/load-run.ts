@@ -54,6 +54,14 @@ export async function runLoad(child: Child, options: LoadOptions): Promise<LoadR
       // the child exited: the requests fail and say so
     }
   }, 50)
+  // A first 20 small blobs, so downloads have something to read from the start even on a slow
+  // machine (where 200 first uploads of up to 16 MiB can fill the whole window).
+  await Promise.all(
+    Array.from({ length: 20 }, async () => {
+      const blob = seededBlob(nextSeed++, 1024 + (nextSeed % 64) * 1024)
+      if (await client.upload(blob, space)) uploaded.push(blob)
+    }),
+  )
   const started = performance.now()
   const deadline = Date.now() + durationMs
   const uploadsUntil = Date.now() + durationMs * (options.uploadFraction ?? 0.8)

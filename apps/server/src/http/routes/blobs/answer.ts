@@ -39,6 +39,8 @@ export interface BlobAnswer {
 export interface AnswerOptions {
   /** Most parts of a multi-range answer; more are ignored (200 whole blob). Default 64. */
   maxRanges?: number
+  /** The digest's ETag when the caller knows it already (`etagOf(digest)`). */
+  etag?: string
 }
 
 /**
@@ -53,7 +55,7 @@ export async function answerBlobRead(
   request: BlobReadRequest,
   options: AnswerOptions = {},
 ): Promise<BlobAnswer> {
-  const etag = etagOf(digest)
+  const etag = options.etag ?? etagOf(digest)
   const base = { 'Accept-Ranges': 'bytes', ETag: etag, 'Cache-Control': BLOB_CACHE_CONTROL }
   const reader = new Reader(blobs, digest, request.signal)
   const ifMatch = request.header('if-match')

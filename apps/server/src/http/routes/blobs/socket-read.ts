@@ -7,10 +7,10 @@
  * @packageDocumentation
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { BlobStore } from '@strata/blobstore'
+import type { BlobStore, MultihashDigest } from '@strata/blobstore'
 import type { RequestRecorder } from '../../../observability/request-middleware.js'
 import { type ErrorLogger, errorAnswer } from '../../error-response.js'
-import { MAX_DIGEST_TEXT_LENGTH, parseDigest } from '../../protocol/digest.js'
+import { etagOf, MAX_DIGEST_TEXT_LENGTH, parseDigest } from '../../protocol/digest.js'
 import { type AnswerOptions, answerBlobRead, type BlobAnswer } from './answer.js'
 
 /** The route label of blob reads in metrics and the request log. */
@@ -39,6 +39,7 @@ export function blobSocketReads(
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { blobs, record, logger } = options
   const answerOptions = options.maxRanges === undefined ? {} : { maxRanges: options.maxRanges }
+  const digests = new DigestCache(1024)
   return (req, res) => {
     const method = req.method
     if (method !== 'GET' && method !== 'HEAD') return false
@@ -74,8 +75,13 @@ export function blobSocketReads(
     }
     void (async () => {
       try {
-        const digest = parseDigest(match[1] as string)
-        const answer = await answerBlobRead(blobs, digest, { method, header, signal }, answerOptions)
+        const { digest, etag } = digests.parse(match[1] as string)
+        const answer = await answerBlobRead(
+          blobs,
+          digest,
+          { method, header, signal },
+          { ...answerOptions, etag },
+        )
         if (answer.body === undefined) {
           res.writeHead(answer.status, answer.headers)
           res.end()
@@ -145,6 +151,31 @@ async function send(
     if (res.socket !== null && !signal.aborted) res.socket.destroySoon()
     else res.destroy()
     return { bytes, outcome: error instanceof Error ? error : new Error(String(error)) }
+  }
+}
+
+/**
+ * The digests of the most recently read paths, decoded once (multibase decoding and the base58
+ * ETag show on the per-request path). Only valid digests are kept; a bad one throws each time.
+ */
+class DigestCache {
+  readonly #capacity: number
+  readonly #entries = new Map<string, { digest: MultihashDigest; etag: string }>()
+
+  constructor(capacity: number) {
+    this.#capacity = capacity
+  }
+
+  /** @throws what `parseDigest` throws. */
+  parse(text: string): { digest: MultihashDigest; etag: string } {
+    const found = this.#entries.get(text)
+    if (found !== undefined) return found
+    const digest = parseDigest(text)
+    const entry = { digest, etag: etagOf(digest) }
+    if (this.#entries.size >= this.#capacity)
+      this.#entries.delete(this.#entries.keys().next().value as string)
+    this.#entries.set(text, entry)
+    return entry
   }
 }
 
