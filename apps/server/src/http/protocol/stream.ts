@@ -20,19 +20,27 @@ export function toReadableStream(
   onError?: (error: unknown) => void,
 ): ReadableStream<Uint8Array> {
   const iterator = source[Symbol.asyncIterator]()
+  // Set when the consumer cancels (the client went away) while a chunk is being read: that chunk,
+  // or the source's failure caused by the cancel, then goes nowhere and is no error.
+  let cancelled = false
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        let result: IteratorResult<Uint8Array>
         try {
-          const { done, value } = await iterator.next()
-          if (done) controller.close()
-          else controller.enqueue(value)
+          result = await iterator.next()
         } catch (error) {
+          if (cancelled) return
           onError?.(error)
           controller.error(error)
+          return
         }
+        if (cancelled) return
+        if (result.done) controller.close()
+        else controller.enqueue(result.value)
       },
       async cancel() {
+        cancelled = true
         await iterator.return?.()
       },
     },
