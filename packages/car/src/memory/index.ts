@@ -1,3 +1,4 @@
+import type { IOOptions } from '@strata/objectstore'
 import type { BlockIndex, BlockIndexEntry, BlockIndexKey, BlockLocation, Entries } from '../contract.js'
 import { nameOf } from '../locations.js'
 
@@ -12,8 +13,9 @@ export class MemoryBlockIndex implements BlockIndex {
 
   async close(): Promise<void> {}
 
-  async putMany(entries: Entries<BlockIndexEntry>): Promise<void> {
+  async putMany(entries: Entries<BlockIndexEntry>, options: IOOptions = {}): Promise<void> {
     for await (const { block, location } of entries) {
+      options.signal?.throwIfAborted()
       const name = nameOf(block)
       let locations = this.#blocks.get(name)
       if (locations === undefined) {
@@ -33,8 +35,9 @@ export class MemoryBlockIndex implements BlockIndex {
     return this.#blocks.has(nameOf(block))
   }
 
-  async deleteMany(keys: Entries<BlockIndexKey>): Promise<void> {
+  async deleteMany(keys: Entries<BlockIndexKey>, options: IOOptions = {}): Promise<void> {
     for await (const { block, blob } of keys) {
+      options.signal?.throwIfAborted()
       const name = nameOf(block)
       const locations = this.#blocks.get(name)
       if (locations === undefined) continue

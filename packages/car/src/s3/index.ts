@@ -40,6 +40,7 @@ export class S3BlockIndex implements BlockIndex {
 
   async putMany(entries: Entries<BlockIndexEntry>, options: IOOptions = {}): Promise<void> {
     await eachLimited(entries, this.#concurrency, async ({ block, location }) => {
+      options.signal?.throwIfAborted()
       const value = encodeLocation(location)
       await this.#backend.put(this.#prefix + entryKey(block, location.blob), value.byteLength, value, options)
     })
@@ -61,6 +62,7 @@ export class S3BlockIndex implements BlockIndex {
 
   async deleteMany(keys: Entries<BlockIndexKey>, options: IOOptions = {}): Promise<void> {
     await eachLimited(keys, this.#concurrency, async ({ block, blob }) => {
+      options.signal?.throwIfAborted()
       await this.#backend.delete(this.#prefix + entryKey(block, blob), options)
     })
   }

@@ -92,7 +92,7 @@ export function sampleDag(): { root: CID; blocks: TestBlock[] } {
   )
   const json = blockOf(dagJson.encode({ shared: shared.cid, inline: inline.cid, n: 1 }), dagJson.code)
   const root = cborBlock({ dir: directory.cid, json: json.cid, again: shared.cid, note: 'root' })
-  return { root: root.cid, blocks: [root, directory, leafA, leafB, json, shared, inline] }
+  return { root: root.cid, blocks: [root, directory, leafA, leafB, json, inline, shared] }
 }
 
 /** Options for {@link largeCar}. */
