@@ -161,14 +161,35 @@ export function largeCar(options: LargeCarOptions) {
     }
   }
   let root: CID | undefined
+  let size = 0
+  const measure = () => {
+    size = 0
+    for (const block of blocks()) {
+      root = block.cid
+      const length = block.cid.bytes.byteLength + block.bytes.byteLength
+      size += varint.encodingLength(length) + length
+    }
+    size += headerOf([root as CID]).byteLength
+  }
   return {
+    /** The blocks, in CAR order (regenerated on each call). */
+    blocks,
     /** The root CID (the first call hashes the whole CAR once). */
     root(): CID {
-      if (root === undefined) for (const block of blocks()) root = block.cid
+      if (root === undefined) measure()
       return root as CID
     },
-    /** The CAR, in fresh chunks of about `chunkSize` bytes. */
+    /** The CAR's size in bytes (computed with the root). */
+    size(): number {
+      if (root === undefined) measure()
+      return size
+    },
+    /**
+     * The CAR, in fresh chunks of about `chunkSize` bytes. Calls `gc()` every 4 MiB when the
+     * process runs with `--expose-gc`, as `patternStream` does, so memory checks see live memory.
+     */
     async *stream(): AsyncGenerator<Uint8Array> {
+      let sinceGc = 0
       let parts: Uint8Array[] = [headerOf([this.root()])]
       let size = parts[0]?.byteLength ?? 0
       for (const block of blocks()) {
@@ -176,6 +197,11 @@ export function largeCar(options: LargeCarOptions) {
         parts.push(section)
         size += section.byteLength
         if (size >= chunkSize) {
+          sinceGc += size
+          if (sinceGc >= 4 * 1024 * 1024) {
+            ;(globalThis as { gc?: () => void }).gc?.()
+            sinceGc = 0
+          }
           yield Buffer.concat(parts)
           parts = []
           size = 0
