@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Blobstore } from '@strata/blobstore'
+import { VerifiedBlobStore } from '@strata/blobstore'
 import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import { hashStream, MiB, median, mibps, patternSource, rawSha256, throughput } from '../lib/measure.mjs'
@@ -17,7 +17,7 @@ async function compare({ size, rounds, fsync, log }) {
   const dir = await mkdtemp(join(process.env.STRATA_BENCH_DIR ?? tmpdir(), 'strata-bench-'))
   const backend = new FlatfsObjectStore({ path: dir, fsync })
   await backend.open()
-  const blobs = new Blobstore({ backend })
+  const blobs = new VerifiedBlobStore({ backend })
   const stream = patternSource(size)
   const digest = createDigest(0x12, await hashStream(stream()))
   const key = blobs.keyOf(digest)
