@@ -11,6 +11,18 @@ const TAG_CID = 42
  */
 export function cborLinks(bytes: Uint8Array): CID[] {
   const links: CID[] = []
+  scanCborLinks(bytes, (cid) => {
+    links.push(CID.decode(cid))
+  })
+  return links
+}
+
+/**
+ * Calls `visit` with the bytes of each CID in a DAG-CBOR block (a view into `bytes`, without the
+ * 0x00 prefix), in order, without building any object.
+ * @throws {Error} as {@link cborLinks}.
+ */
+export function scanCborLinks(bytes: Uint8Array, visit: (cid: Uint8Array) => void): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let at = 0
   // items still to read; maps count two per entry
@@ -50,7 +62,7 @@ export function cborLinks(bytes: Uint8Array): CID[] {
         if (at + length > bytes.byteLength) throw new Error('truncated CBOR')
         if (cidNext) {
           if (length === 0 || bytes[at] !== 0) throw new Error('a CID must start with 0x00')
-          links.push(CID.decode(bytes.subarray(at + 1, at + length)))
+          visit(bytes.subarray(at + 1, at + length))
           cidNext = false
         }
         at += length
@@ -73,5 +85,31 @@ export function cborLinks(bytes: Uint8Array): CID[] {
     }
   }
   if (at !== bytes.byteLength) throw new Error('trailing bytes after the CBOR value')
-  return links
+}
+
+/**
+ * The multihash inside a CID's bytes (a view): all of a CIDv0, after the version and codec of a
+ * CIDv1.
+ * @throws {Error} not a CIDv0 or CIDv1 whose multihash fills the rest of the bytes.
+ */
+export function multihashOfCid(cid: Uint8Array): Uint8Array {
+  if (cid[0] === 0x12 && cid[1] === 0x20 && cid.byteLength === 34) return cid
+  if (cid[0] !== 1) throw new Error('not a CIDv1')
+  let at = 1
+  while (at < cid.byteLength && (cid[at] as number) >= 0x80) at++
+  const start = at + 1
+  let length = 0
+  let shift = 0
+  let cursor = start
+  while (cursor < cid.byteLength && (cid[cursor] as number) >= 0x80) cursor++
+  cursor++
+  for (;;) {
+    if (cursor >= cid.byteLength) throw new Error('truncated multihash')
+    const byte = cid[cursor++] as number
+    length += (byte & 0x7f) * 2 ** shift
+    shift += 7
+    if (byte < 0x80) break
+  }
+  if (cursor + length !== cid.byteLength) throw new Error('multihash length does not fill the CID')
+  return cid.subarray(start)
 }

@@ -1,6 +1,7 @@
 import type { CID } from 'multiformats/cid'
+import { multihashOfCid, scanCborLinks } from './cbor-links.js'
 import { BlockTable } from './index-archive/block-table.js'
-import { linksOf } from './links.js'
+import { DAG_CBOR, linksOf } from './links.js'
 import type { CarBlock } from './read/reader.js'
 
 /**
@@ -18,6 +19,11 @@ export class Completeness {
     if (this.#undecodable) return
     let links: CID[] | undefined
     try {
+      if (block.cid.code === DAG_CBOR) {
+        // the common case (ATProto repos): scanned, no CID objects built
+        scanCborLinks(block.bytes, (cid) => this.#links.add(multihashOfCid(cid), 0, 0))
+        return
+      }
       links = linksOf(block.cid, block.bytes)
     } catch {
       this.#undecodable = true

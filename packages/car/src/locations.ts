@@ -45,9 +45,12 @@ export function blockPrefix(block: MultihashDigest): string {
   return `${nameOf(block)}/`
 }
 
-/** An entry's key: `<block>/<blob>`. */
+let lastBlob: { digest: MultihashDigest; name: string } | undefined
+
+/** An entry's key: `<block>/<blob>` (the blob's name is kept for the next call: batches share it). */
 export function entryKey(block: MultihashDigest, blob: MultihashDigest): string {
-  return `${nameOf(block)}/${nameOf(blob)}`
+  if (lastBlob?.digest !== blob) lastBlob = { digest: blob, name: nameOf(blob) }
+  return `${nameOf(block)}/${lastBlob.name}`
 }
 
 /** A location's value: varint offset, varint length. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash as oneShot } from 'node:crypto'
 import { equals } from 'multiformats/bytes'
 import type { CID } from 'multiformats/cid'
 import { create as createDigest } from 'multiformats/hashes/digest'
@@ -17,7 +17,7 @@ export const IDENTITY = 0x00
 /**
  * Blocks at least this large are hashed with WebCrypto (`crypto.subtle.digest`, in the thread
  * pool, while the main thread hashes the whole CAR and parses); smaller ones synchronously with
- * `node:crypto`. Measured on this project's machine: for 1 KiB blocks a WebCrypto call costs about
+ * `node:crypto`'s one-shot `hash`. Measured on this project's machine: for 1 KiB blocks a WebCrypto call costs about
  * four times a synchronous hash (361 vs 94 MiB/s), from 64 KiB on they are even.
  */
 export const OFF_THREAD_THRESHOLD = 32 * 1024
@@ -45,7 +45,7 @@ export function verifyBlock(cid: CID, bytes: Uint8Array, offset: number): Promis
   const hash = BLOCK_HASHES.get(code)
   if (hash === undefined) throw new UnsupportedBlockHashError(cid, offset)
   if (bytes.byteLength < OFF_THREAD_THRESHOLD) {
-    check(cid, code, createHash(hash.node).update(bytes).digest(), offset)
+    check(cid, code, oneShot(hash.node, bytes, 'buffer'), offset)
     return undefined
   }
   return crypto.subtle.digest(hash.web, bytes).then((actual) => {
