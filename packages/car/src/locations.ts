@@ -64,10 +64,15 @@ export function encodeLocation(location: BlockLocation): Uint8Array {
 
 /** The location stored under an entry key's blob name. @throws {Error} malformed value. */
 export function decodeLocation(blobName: string, value: Uint8Array): BlockLocation {
+  return { blob: digestOfName(blobName), ...decodeLocationValue(value) }
+}
+
+/** Offset and length from a location's value. @throws {Error} malformed value. */
+export function decodeLocationValue(value: Uint8Array): { offset: number; length: number } {
   const [offset, offsetBytes] = varint.decode(value)
   const [length, lengthBytes] = varint.decode(value, offsetBytes)
   if (offsetBytes + lengthBytes !== value.byteLength) throw new Error('malformed block location')
-  return { blob: digestOfName(blobName), offset, length }
+  return { offset, length }
 }
 
 /** `entries` in arrays of at most `size`. */
