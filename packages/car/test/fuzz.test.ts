@@ -3,8 +3,9 @@ import * as dagCbor from '@ipld/dag-cbor'
 import { chunked } from '@strata/objectstore/testing'
 import fc from 'fast-check'
 import { CID } from 'multiformats/cid'
+import type { MultihashDigest } from 'multiformats/hashes/interface'
 import { describe, expect, it } from 'vitest'
-import { cborLinks } from '../src/cbor-links.js'
+import { cborLinks, multihashOfCid } from '../src/cbor-links.js'
 import { linksOf } from '../src/index.js'
 import {
   blockOf,
@@ -228,6 +229,23 @@ describe('cborLinks', () => {
       }),
       { numRuns: 500 },
     )
+  })
+
+  it('finds the multihash in the bytes of any CIDv0 or CIDv1, and refuses broken ones', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 40 }),
+        hashes,
+        fc.integer({ min: 0, max: 0x3fff }),
+        (bytes, hash, codec) => {
+          const { cid } = blockOf(bytes, codec, hash)
+          expect(Buffer.from(multihashOfCid(cid.bytes))).toEqual(Buffer.from(cid.multihash.bytes))
+          expect(() => multihashOfCid(cid.bytes.subarray(0, cid.bytes.byteLength - 1))).toThrow()
+        },
+      ),
+    )
+    const v0 = CID.createV0(rawBlock(new Uint8Array([1])).cid.multihash as MultihashDigest<0x12>)
+    expect(Buffer.from(multihashOfCid(v0.bytes))).toEqual(Buffer.from(v0.multihash.bytes))
   })
 
   it('throws on truncated or trailing bytes', () => {
