@@ -11,7 +11,6 @@ import { IDENTITY, verifyBlock } from './read/verify.js'
  * @throws {BlockNotFoundError} no stored blob holds the block.
  * @throws {DigestMismatchError} (a `BlockDigestMismatchError`, with `cid` and `offset`) the stored
  *   bytes do not hash to the CID: they are not returned.
- * @throws {UnsupportedHashError} the CID's hash function is not sha2-256, sha2-512 or identity.
  */
 export async function readBlock(
   blobs: BlobStore,
