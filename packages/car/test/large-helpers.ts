@@ -1,5 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type BlobStore, VerifiedBlobStore } from '@strata/blobstore'
+import type { ObjectStore } from '@strata/objectstore'
+import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
+import { LevelObjectStore } from '@strata/objectstore/level'
 import { expect } from 'vitest'
-import type { CarStore } from '../src/index.js'
+import type { BlockIndex, CarStore } from '../src/index.js'
+import { LevelBlockIndex } from '../src/level/index.js'
 import type { largeCar } from '../src/testing/data.js'
 
 /**
@@ -24,4 +32,30 @@ export async function expectEveryBlock(
   }
   await Promise.all(running)
   expect(checked).toBeGreaterThan(0)
+}
+
+/** The parts of a CarStore and how to release them. */
+export interface Backend {
+  blobs: BlobStore
+  index: BlockIndex
+  records: ObjectStore
+  close(): Promise<void>
+}
+
+/** Filesystem mode in a temp directory: flatfs blobs, LevelDB index and records. */
+export async function filesystem(): Promise<Backend> {
+  const dir = await mkdtemp(join(tmpdir(), 'strata-car-'))
+  const flatfs = new FlatfsObjectStore({ path: join(dir, 'blobs') })
+  const index = new LevelBlockIndex({ path: join(dir, 'car-index') })
+  const records = new LevelObjectStore({ path: join(dir, 'car-records') })
+  await Promise.all([flatfs.open(), index.open(), records.open()])
+  return {
+    blobs: new VerifiedBlobStore({ backend: flatfs }),
+    index,
+    records,
+    close: async () => {
+      await Promise.all([flatfs.close(), index.close(), records.close()])
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
 }
