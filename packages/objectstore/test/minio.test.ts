@@ -110,6 +110,15 @@ describeS3('MinioObjectStore on the S3 test server', (settings) => {
         await store.delete(key)
       })
 
+      it('streams a body of undeclared size in part-size parts, holding at most two', async () => {
+        const key = randomKey()
+        await store.put(key, undefined, chunked(bytes, 1_000_003))
+        expect((await content(key)).equals(bytes)).toBe(true)
+        expect(store.bufferBudget.highWaterMark).toBeLessThanOrEqual(2 * 5 * MiB)
+        await expectNoUpload(key)
+        await store.delete(key)
+      })
+
       it('refuses a longer body even when its declared bytes filled every part, keeping the old object', async () => {
         const key = randomKey()
         await store.put(key, 3, utf8('old'))

@@ -118,7 +118,9 @@ export class MinioObjectStore implements ObjectStore {
       if (Object.keys(conditions).length > 0) {
         throw new RangeError(`conditional puts on S3 need a declared size of at most ${this.#partSize} bytes`)
       }
-      await putMultipart(target, size, partSizeFor(size ?? MAX_OBJECT_SIZE, this.#partSize), body, signal)
+      // Undeclared: `partSize` parts, so up to 10,000 × partSize (78 GiB by default) without holding more.
+      const partSize = size === undefined ? this.#partSize : partSizeFor(size, this.#partSize)
+      await putMultipart(target, size, partSize, body, signal)
       return
     }
     // A body over half a part takes a pooled part buffer (no garbage); a smaller one its own bytes.

@@ -162,7 +162,9 @@ export async function putMultipart(
     let part = 1
     let uploaded = 0
     let filled = 0
-    for await (const chunk of exactly(body, size, combined, MAX_OBJECT_SIZE)) {
+    // Undeclared: as many parts as S3 allows.
+    const limit = Math.min(MAX_OBJECT_SIZE, partSize * MAX_PARTS)
+    for await (const chunk of exactly(body, size, combined, limit)) {
       let offset = 0
       while (offset < chunk.byteLength) {
         const { buffer } = filling
