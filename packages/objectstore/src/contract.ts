@@ -32,7 +32,7 @@ export interface ObjectStat {
    * a content hash on memory and datastore; inode, size and mtime on flatfs). `put` takes it as `ifMatch`.
    */
   etag: string
-  /** When the object was last written, where the backend keeps it (not on memory or datastore). */
+  /** When the object was last written, where the backend keeps it (every backend but datastore/level). */
   lastModified?: Date
 }
 

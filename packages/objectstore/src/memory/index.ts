@@ -15,12 +15,14 @@ import { resolveRange } from '../range.js'
 interface Stored {
   bytes: Uint8Array
   etag: string
+  lastModified: Date
 }
 
 /**
  * An object store held in process memory: for tests and ephemeral mode. Values are held whole; a
  * put becomes visible only once its body is complete, and its conditions are checked at that
- * moment, in the same turn as the write (so compare-and-swap is atomic). Etags are MD5 hex.
+ * moment, in the same turn as the write (so compare-and-swap is atomic). Etags are MD5 hex;
+ * `lastModified` is when the put (or move) committed.
  */
 export class MemoryObjectStore implements ObjectStore {
   readonly #objects = new Map<string, Stored>()
@@ -34,20 +36,20 @@ export class MemoryObjectStore implements ObjectStore {
     assertSize(size)
     const bytes = await collect(body, size, options.signal)
     checkConditions(key, this.#objects.get(key)?.etag, options)
-    this.#objects.set(key, { bytes, etag: contentEtag(bytes) })
+    this.#objects.set(key, { bytes, etag: contentEtag(bytes), lastModified: new Date() })
   }
 
   async get(key: string, options: GetOptions = {}): Promise<ObjectResult> {
-    const { bytes, etag } = this.#find(key, options)
+    const { bytes, etag, lastModified } = this.#find(key, options)
     const range = resolveRange(options.range, bytes.byteLength)
     // A copy, so a caller that mutates what it read cannot corrupt the store.
     const slice = bytes.slice(range.start, range.end + 1)
-    return { size: bytes.byteLength, etag, range, body: single(slice) }
+    return { size: bytes.byteLength, etag, lastModified, range, body: single(slice) }
   }
 
   async stat(key: string, options: IOOptions = {}): Promise<ObjectStat> {
-    const { bytes, etag } = this.#find(key, options)
-    return { size: bytes.byteLength, etag }
+    const { bytes, etag, lastModified } = this.#find(key, options)
+    return { size: bytes.byteLength, etag, lastModified }
   }
 
   async has(key: string, options: IOOptions = {}): Promise<boolean> {
@@ -65,7 +67,7 @@ export class MemoryObjectStore implements ObjectStore {
   async move(from: string, to: string, options: IOOptions = {}): Promise<void> {
     const stored = this.#find(from, options)
     assertKey(to)
-    this.#objects.set(to, stored)
+    this.#objects.set(to, { ...stored, lastModified: new Date() })
     if (from !== to) this.#objects.delete(from)
   }
 
