@@ -78,6 +78,7 @@ export function allocationRoutes(context: RouteContext) {
       checksum: checksumOf(digest),
       signingDate: new Date(issued),
       expiresIn,
+      space: request.space,
     })
     return c.json({ allocated: true, ...upload, expiresAt: new Date(expires * 1000).toISOString() }, 201)
   })

@@ -1,10 +1,11 @@
 import type { MultihashDigest } from '@strata/blobstore'
+import type { Allocation } from '@strata/stores/allocation'
 import { base58btc } from 'multiformats/bases/base58'
 import { HttpError } from '../../../errors.js'
 import { bearerAuth } from '../../middleware/bearer.js'
 import { createRoute, createRouter, errorContent } from '../../openapi.js'
 import { etagOf, parseDigest } from '../../protocol/digest.js'
-import { checksumOf, verifyPresigned } from '../../protocol/presign.js'
+import { checksumOf, SPACE_PARAMETER, verifyPresigned } from '../../protocol/presign.js'
 import { checkSize, SHA2_256 } from '../allocations.js'
 import { blobLocation, type RouteContext } from '../context.js'
 import { DigestParam } from './read.js'
@@ -53,17 +54,29 @@ export function blobWriteRoutes(context: RouteContext) {
   const { cradle, publicUrl, now } = context
   const auth = bearerAuth(() => cradle.authToken)
 
+  /**
+   * A live allocation of the blob: the one of the space the URL names (`x-strata-space`, signed
+   * into the URLs this node presigns: one read), else any (a URL another presigner made: a listing).
+   */
   async function requireAllocation(
     digest: MultihashDigest,
+    space: string | null,
     seconds: number,
     signal: AbortSignal,
   ): Promise<void> {
+    const refused = () =>
+      new HttpError(403, 'Forbidden', `no live allocation for blob ${base58btc.encode(digest.bytes)}`)
+    let found: Allocation
     try {
-      await cradle.allocations.getAnyNonExpired(digest, seconds, { signal })
+      found =
+        space === null
+          ? await cradle.allocations.getAnyNonExpired(digest, seconds, { signal })
+          : await cradle.allocations.get(digest, space as Allocation['space'], { signal })
     } catch (error) {
       if ((error as { name?: unknown }).name !== 'NotFoundError') throw error
-      throw new HttpError(403, 'Forbidden', `no live allocation for blob ${base58btc.encode(digest.bytes)}`)
+      throw refused()
     }
+    if (found.expires <= seconds) throw refused()
   }
 
   return createRouter()
@@ -83,7 +96,8 @@ export function blobWriteRoutes(context: RouteContext) {
       const size = contentLength(headers.get('content-length'))
       checkSize(size, cradle.config.server.maxBlobSize)
       const signal = c.req.raw.signal
-      await requireAllocation(digest, Math.floor(current / 1000), signal)
+      const space = new URL(c.req.url).searchParams.get(SPACE_PARAMETER)
+      await requireAllocation(digest, space, Math.floor(current / 1000), signal)
       const body = (c.req.raw.body ?? []) as AsyncIterable<Uint8Array>
       const { created } = await cradle.blobs.put(digest, size, body, { signal })
       const answer: Record<string, string> = {
