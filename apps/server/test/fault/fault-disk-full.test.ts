@@ -135,7 +135,9 @@ describe('fault: full disk (filesystem backend on a small tmpfs)', () => {
     const url = new URL(allocation.url as string)
     const connection = await RawConnection.open(server().port)
     connection.write(
-      `PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${Object.entries(allocation.headers ?? {})
+      `PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${Object.entries(
+        allocation.headers ?? {},
+      )
         .map(([name, value]) => `${name}: ${value}\r\n`)
         .join('')}\r\n`,
     )
