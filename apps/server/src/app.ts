@@ -21,6 +21,8 @@ export interface CreateAppOptions {
   publicUrl: string
   /** The metrics to count into. Default: a fresh {@link createMetrics} (own registry). */
   metrics?: StrataMetrics
+  /** Serve `GET /metrics` (false when it has a listener of its own, `server.metricsPort`). Default true. */
+  serveMetrics?: boolean
   /** The request log. Default: the cradle's logger, child `{ component: 'http' }`. */
   logger?: Logger
   /** Bound of each `/readyz` probe, in ms. Default 2000. */
@@ -67,8 +69,11 @@ export function createApp(options: CreateAppOptions): StrataApp {
       return undefined // not started yet
     }
   }
-  app.route('/', healthRoutes({ cradle, did, metrics, ...readiness }))
-  app.route('/', blobReadRoutes({ blobs: cradle.blobs, logger }))
+  app.route(
+    '/',
+    healthRoutes({ cradle, did, metrics, serveMetrics: options.serveMetrics ?? true, ...readiness }),
+  )
+  app.route('/', blobReadRoutes({ blobs: cradle.blobs, logger, maxRanges: cradle.config.server.maxRanges }))
   app.route('/', blobWriteRoutes(context))
   app.route('/', allocationRoutes(context))
   app.route('/', acceptanceRoutes(context))

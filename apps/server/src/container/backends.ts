@@ -64,7 +64,8 @@ const storeResource = (name: string, store: { open(): Promise<void>; close(): Pr
 const dataDirResource = (dataDir: string): Resource => ({
   name: `data directory ${dataDir}`,
   open: async () => {
-    await mkdir(dataDir, { recursive: true })
+    // 0700 whatever the umask (the server also sets its umask to 0077 before opening anything)
+    await mkdir(dataDir, { recursive: true, mode: 0o700 })
   },
   close: async () => {},
 })

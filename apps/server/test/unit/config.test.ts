@@ -47,12 +47,17 @@ describe('defaults', () => {
         maxBlobSize: DEFAULT_MAX_BLOB_SIZE,
         presignExpiresIn: 900,
         idleTimeoutMs: 60_000,
+        headersTimeoutMs: 10_000,
+        maxInflightUploadBytes: 64 * 1024 ** 3,
+        diskReserveBytes: 1024 ** 3,
+        maxRanges: 16,
       },
       log: { level: 'info' },
       storage: {
         backend: 'filesystem',
         dataDir: join(cwd, 'data'),
         fsync: false,
+        allowNewIdentity: false,
         s3: {
           region: 'us-east-1',
           bucketPrefix: 'strata-',
