@@ -4,6 +4,7 @@ import type { Logger } from 'pino'
 import type { StrataContainer } from './container/index.js'
 import { errorHandler, routeNotFound } from './http/error-response.js'
 import { createRouter } from './http/openapi.js'
+import { ResponseSends } from './http/protocol/response-sends.js'
 import { acceptanceRoutes } from './http/routes/acceptances.js'
 import { allocationRoutes } from './http/routes/allocations.js'
 import { blobReadRoutes, blobSocketReads, blobWriteRoutes } from './http/routes/blobs/index.js'
@@ -79,10 +80,17 @@ export function createApp(options: CreateAppOptions): StrataApp {
   app.route('/', acceptanceRoutes(context))
   app.route('/', claimRoutes({ claims: cradle.claims }))
   app.route('/', receiptRoutes({ journal: cradle.journal, authToken: () => cradle.authToken, logger }))
+  const { server } = cradle.config
   const fastPath = blobSocketReads({
     blobs: cradle.blobs,
     record: requestRecorder({ logger, metrics }),
     logger,
+    maxRanges: server.maxRanges,
+    sends: new ResponseSends({
+      maxBufferBytes: server.maxResponseBufferBytes,
+      sendTimeoutMs: server.sendTimeoutMs,
+      pressuredSendTimeoutMs: server.pressuredSendTimeoutMs,
+    }),
   })
   return { app, metrics, fastPath }
 }

@@ -83,6 +83,23 @@ const serverSchema = z.strictObject({
    */
   headersTimeoutMs: integer(1000, 3_600_000).default(10_000),
   /**
+   * The most bytes of response chunks held in memory by all blob downloads together, until each
+   * chunk's socket takes it (64 KiB a chunk): what bounds the memory of many slow readers. A
+   * download waits for room rather than grow it. Default 64 MiB.
+   */
+  maxResponseBufferBytes: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(64 * 1024 * 1024),
+  /**
+   * A download whose client has not taken its last chunk (64 KiB) for this long is cut (its
+   * connection reset), in milliseconds. Default 30 s.
+   */
+  sendTimeoutMs: integer(1000, 3_600_000).default(30_000),
+  /**
+   * The same, while other downloads wait for `maxResponseBufferBytes`: stalled readers cannot hold
+   * the budget and starve everyone else for a whole `sendTimeoutMs`. At most `sendTimeoutMs`.
+   * Default 5 s.
+   */
+  pressuredSendTimeoutMs: integer(1000, 3_600_000).default(5_000),
+  /**
    * The most connections served at once; more are answered `503` and closed. Default: derived from
    * the process's open-file limit at start, `(limit - 128) / 2` (each connection may hold a file or
    * a backend socket besides its own), at least 16.

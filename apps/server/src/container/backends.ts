@@ -107,7 +107,8 @@ function memoryBackend(): BackendSet {
 function filesystemBackend(config: Config): BackendSet {
   const { dataDir, fsync } = config.storage
   const blobsPath = join(dataDir, LOCAL_DIRS.blobs)
-  const blobs = new FlatfsObjectStore({ path: blobsPath, fsync })
+  // 64 KiB reads: the chunks downloads hold (see RESPONSE_CHUNK_BYTES); one read answers a range up to it.
+  const blobs = new FlatfsObjectStore({ path: blobsPath, fsync, readChunkSize: 64 * 1024 })
   const resources: Resource[] = [
     dataDirResource(dataDir),
     storeResource(`blobs (flatfs ${blobsPath})`, blobs),

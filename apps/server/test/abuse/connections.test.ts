@@ -83,7 +83,8 @@ describe('D1: connection exhaustion', () => {
         await probing.catch(() => {})
       })
       await probing // a failed probe fails the test
-      // the flood is over once the server has seen every connection: the attacker holds what it was let keep
+      // the flood is over once the server has seen every connection (within 30 s, on a loaded machine):
+      // the attacker holds what it was let keep
       const counts = async () => {
         const metrics = (await timedGet(child.port, '/metrics', '127.0.0.3')).answer.body.toString()
         return {
@@ -92,7 +93,7 @@ describe('D1: connection exhaustion', () => {
         }
       }
       let seen = await counts()
-      for (let i = 0; i < 100 && seen.refused + seen.open < 20_000; i++) {
+      for (let i = 0; i < 300 && seen.refused + seen.open < 20_000; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100))
         seen = await counts()
       }

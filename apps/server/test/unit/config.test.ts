@@ -51,6 +51,9 @@ describe('defaults', () => {
         maxInflightUploadBytes: 64 * 1024 ** 3,
         diskReserveBytes: 1024 ** 3,
         maxRanges: 16,
+        maxResponseBufferBytes: 64 * 1024 ** 2,
+        sendTimeoutMs: 30_000,
+        pressuredSendTimeoutMs: 5_000,
       },
       log: { level: 'info' },
       storage: {
