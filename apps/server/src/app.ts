@@ -3,7 +3,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Logger } from 'pino'
 import type { StrataContainer } from './container/index.js'
 import { errorHandler, routeNotFound } from './http/error-response.js'
-import { createRouter } from './http/openapi.js'
+import { createRouter, serveOpenApi } from './http/openapi.js'
 import { ResponseSends } from './http/protocol/response-sends.js'
 import { acceptanceRoutes } from './http/routes/acceptances.js'
 import { allocationRoutes } from './http/routes/allocations.js'
@@ -80,6 +80,7 @@ export function createApp(options: CreateAppOptions): StrataApp {
   app.route('/', acceptanceRoutes(context))
   app.route('/', claimRoutes({ claims: cradle.claims }))
   app.route('/', receiptRoutes({ journal: cradle.journal, authToken: () => cradle.authToken, logger }))
+  serveOpenApi(app)
   const { server } = cradle.config
   const fastPath = blobSocketReads({
     blobs: cradle.blobs,
