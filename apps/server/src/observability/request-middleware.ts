@@ -7,6 +7,8 @@ import { type StrataMetrics, UNMATCHED_ROUTE } from './metrics.js'
 /** The minimal logger of the request log (a pino logger fits). */
 export interface RequestLogger {
   info(details: object, message: string): void
+  /** Whether `info` lines are written now (the line is not built when they are not). */
+  isLevelEnabled(level: 'info'): boolean
 }
 
 /** One line of the request log: what {@link observeRequests} logs once per request. */
@@ -177,7 +179,7 @@ export function requestRecorder(options: ObserveRequestsOptions = {}): RequestRe
     if (errorName !== undefined) metrics?.errors.inc({ name: errorName })
     metrics?.observe({ method, route, status, bytesIn, bytesOut, seconds: ms / 1000 })
     if (outcome instanceof Error) metrics?.errors.inc({ name: errorMetricName(outcome) })
-    if (logger === undefined) return
+    if (logger === undefined || !logger.isLevelEnabled('info')) return
     const logged: RequestLogLine = {
       ...line,
       path: truncate(line.path, MAX_LOGGED_PATH_LENGTH),
