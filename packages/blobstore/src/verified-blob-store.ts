@@ -60,6 +60,8 @@ const SHA2_256 = HASH_FUNCTIONS.get(0x12) as NonNullable<ReturnType<typeof HASH_
 export class VerifiedBlobStore implements BlobStore {
   readonly #backend: ObjectStore
   readonly #encoder: KeyEncoder
+  /** Keys of digest objects seen (a server reuses the digest object of a hot path): encoded once. */
+  readonly #keys = new WeakMap<MultihashDigest, string>()
 
   constructor(options: VerifiedBlobStoreOptions) {
     this.#backend = options.backend
@@ -68,7 +70,12 @@ export class VerifiedBlobStore implements BlobStore {
 
   /** The backend key under which `digest` is (or would be) stored. */
   keyOf(digest: MultihashDigest): string {
-    return this.#encoder.encode(digest)
+    let key = this.#keys.get(digest)
+    if (key === undefined) {
+      key = this.#encoder.encode(digest)
+      this.#keys.set(digest, key)
+    }
+    return key
   }
 
   async put(
@@ -126,7 +133,7 @@ export class VerifiedBlobStore implements BlobStore {
   }
 
   async get(digest: MultihashDigest, options: BlobGetOptions = {}): Promise<BlobResult> {
-    return this.#backend.get(this.#encoder.encode(digest), options)
+    return this.#backend.get(this.keyOf(digest), options)
   }
 
   async stat(digest: MultihashDigest, options: IOOptions = {}): Promise<BlobStat> {

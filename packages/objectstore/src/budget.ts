@@ -104,6 +104,17 @@ export class BufferBudget {
   }
 
   /**
+   * {@link acquire} without waiting: the lease when `bytes` (clamped to `capacity`) are free now
+   * and nobody waits, else `undefined` (nothing held, nothing queued).
+   * @throws {RangeError} `bytes` is not a non-negative safe integer.
+   */
+  tryAcquire(bytes: number): Lease | undefined {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError(`cannot acquire ${bytes} bytes`)
+    const wanted = Math.min(bytes, this.capacity)
+    return this.#queue.length === 0 && this.#fits(wanted) ? this.#take(wanted, false) : undefined
+  }
+
+  /**
    * {@link acquire} with a buffer of `length` bytes. A length over half of `bufferSize` and up to
    * it takes (and counts) one whole pooled buffer, pooled again once released; any other length
    * counts its own bytes and gets a fresh buffer.

@@ -46,8 +46,10 @@ export interface ObjectResult extends ObjectStat {
    */
   body: AsyncIterable<Uint8Array>
   /**
-   * The same bytes in one piece, when the backend holds the object whole (memory, datastore,
-   * level): readers of small records use it instead of iterating `body`. Absent when streamed.
+   * The same bytes in one piece, when the backend has them so already (memory, datastore and level
+   * hold objects whole; flatfs reads a range up to its chunk size in one read): readers of small
+   * records and ranges use it instead of iterating `body`, which then holds nothing and need not
+   * be read. Absent when streamed.
    */
   bytes?: Uint8Array
 }

@@ -36,7 +36,9 @@ class RecordingStore extends FlatfsObjectStore {
         read.released = true
       }
     })()
-    return { ...result, body: wrapped }
+    // Its bytes are what the wrapped body yields: no `bytes` in one piece beside it.
+    const { bytes: _inHand, ...streamed } = result
+    return { ...streamed, body: wrapped }
   }
 }
 

@@ -181,7 +181,7 @@ export class FlatfsObjectStore implements ObjectStore {
       if (range.length <= this.#readChunkSize) {
         const bytes = range.length === 0 ? new Uint8Array(0) : await readAt(lease, range.start, range.length)
         lease.release()
-        return { ...found, range, body: single(bytes) }
+        return { ...found, range, body: single(bytes), bytes }
       }
       return {
         ...found,

@@ -12,6 +12,8 @@ export interface StreamedAnswer {
   status: number
   headers: Record<string, string>
   body: AsyncIterable<Uint8Array>
+  /** The body's bytes in one piece, when the backend read them so: sent in one `end`, `body` left unread. */
+  bytes?: Uint8Array
 }
 
 /** What a send did: bytes handed to the socket, and how it ended. */
@@ -38,6 +40,7 @@ export async function sendAnswer(
   signal: AbortSignal,
 ): Promise<Sent> {
   const { budget, chunkBytes } = sends
+  if (answer.bytes !== undefined) return sendBytes(res, answer, answer.bytes, sends, signal)
   const chunks = answer.body[Symbol.asyncIterator]()
   let remaining = Number(answer.headers['Content-Length'] ?? Number.NaN)
   const leaseFor = () =>
@@ -83,6 +86,22 @@ export async function sendAnswer(
     else res.destroy()
     return { bytes, outcome: error instanceof Error ? error : new Error(String(error)) }
   }
+}
+
+/** Sends an answer whose bytes are in hand: one lease (without waiting when it is free), one `end`. */
+async function sendBytes(
+  res: ServerResponse,
+  answer: StreamedAnswer,
+  bytes: Uint8Array,
+  sends: ResponseSends,
+  signal: AbortSignal,
+): Promise<Sent> {
+  const lease =
+    sends.budget.tryAcquire(bytes.byteLength) ?? (await sends.budget.acquire(bytes.byteLength, signal))
+  res.writeHead(answer.status, answer.headers)
+  if (res.socket !== null) res.once('close', sends.watch(res.socket))
+  res.end(bytes, () => lease.release())
+  return { bytes: bytes.byteLength, outcome: 'end' }
 }
 
 /** Resolves once `res` can take more, or rejects when the client goes away. */

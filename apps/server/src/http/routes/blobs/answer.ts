@@ -33,6 +33,8 @@ export interface BlobAnswer {
   status: 200 | 206 | 304
   headers: Record<string, string>
   body?: AsyncIterable<Uint8Array>
+  /** The body's bytes in one piece, when the backend read them so (the body then holds nothing). */
+  bytes?: Uint8Array
 }
 
 /** Options for {@link answerBlobRead}. */
@@ -74,7 +76,10 @@ export async function answerBlobRead(
   const head = request.method === 'HEAD'
   if (!head && range === undefined) {
     const whole = await reader.open()
-    return { status: 200, headers: { ...base, ...wholeHeaders(whole.size) }, body: whole.body }
+    return withBytes(
+      { status: 200, headers: { ...base, ...wholeHeaders(whole.size) }, body: whole.body },
+      whole,
+    )
   }
   const one = head ? undefined : singleRange(range)
   if (one !== undefined) {
@@ -82,7 +87,7 @@ export async function answerBlobRead(
     // A suffix of an empty blob selects its 0 bytes, which no Content-Range can name: 200.
     if (part.range.length === 0)
       return { status: 200, headers: { ...base, ...wholeHeaders(0) }, body: part.body }
-    return { status: 206, headers: { ...base, ...partHeaders(part) }, body: part.body }
+    return withBytes({ status: 206, headers: { ...base, ...partHeaders(part) }, body: part.body }, part)
   }
   return answerWithSize(reader, await reader.size(), { base, head, range, ...options })
 }
@@ -114,6 +119,12 @@ async function answerWithSize(
   if (head) return { status: 206, headers }
   const read = async (part: ByteRange) => (await reader.open(part)).body
   return { status: 206, headers, body: multipartBody(plan, read) }
+}
+
+/** `answer` with the read's bytes in one piece, when the backend had them so. */
+function withBytes(answer: BlobAnswer, read: BlobResult): BlobAnswer {
+  if (read.bytes !== undefined) answer.bytes = read.bytes
+  return answer
 }
 
 function wholeHeaders(size: number): Record<string, string> {

@@ -96,7 +96,12 @@ export function blobSocketReads(
           res.end()
           return finish(answer.status, 0, 'end')
         }
-        const sent = await sendAnswer(res, { ...answer, body: answer.body }, sends, signal)
+        const sent = await sendAnswer(
+          res,
+          answer as typeof answer & { body: AsyncIterable<Uint8Array> },
+          sends,
+          signal,
+        )
         if (sent.outcome instanceof Error && !signal.aborted) {
           logger?.error({ err: sent.outcome, path: req.url }, 'blob body failed mid-response')
         }
