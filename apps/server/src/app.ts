@@ -7,6 +7,8 @@ import { createRouter } from './http/openapi.js'
 import { acceptanceRoutes } from './http/routes/acceptances.js'
 import { allocationRoutes } from './http/routes/allocations.js'
 import { blobReadRoutes, blobSocketReads, blobWriteRoutes } from './http/routes/blobs/index.js'
+import { blockReadRoutes } from './http/routes/blocks/index.js'
+import { carExportRoutes, carImportRoutes } from './http/routes/cars/index.js'
 import { claimRoutes } from './http/routes/claims.js'
 import type { RouteContext } from './http/routes/context.js'
 import { healthRoutes } from './http/routes/health.js'
@@ -42,7 +44,7 @@ export interface StrataApp {
 
 /**
  * Builds the server's hono app over a started container: the request log and metrics first, then
- * one router per resource (health, blobs, allocations, acceptances, claims, receipts), one
+ * one router per resource (health, blobs, allocations, acceptances, claims, receipts, cars, blocks), one
  * `onError` answering every error from the one status table, unknown routes as 404 `RouteNotFound`.
  */
 export function createApp(options: CreateAppOptions): StrataApp {
@@ -74,6 +76,17 @@ export function createApp(options: CreateAppOptions): StrataApp {
   app.route('/', acceptanceRoutes(context))
   app.route('/', claimRoutes({ claims: cradle.claims }))
   app.route('/', receiptRoutes({ journal: cradle.journal, authToken: () => cradle.authToken, logger }))
+  app.route('/', carExportRoutes({ cars: cradle.cars, logger }))
+  app.route(
+    '/',
+    carImportRoutes({
+      cars: cradle.cars,
+      authToken: () => cradle.authToken,
+      maxSize: cradle.config.server.maxBlobSize,
+      publicUrl: context.publicUrl,
+    }),
+  )
+  app.route('/', blockReadRoutes({ cars: cradle.cars }))
   const fastPath = blobSocketReads({
     blobs: cradle.blobs,
     record: requestRecorder({ logger, metrics }),
