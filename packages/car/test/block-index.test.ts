@@ -25,27 +25,57 @@ blockIndexSuite('LevelDB', {
   },
 })
 
+/** A memory store recording which of its methods are called. */
+class CountingStore extends MemoryObjectStore {
+  readonly calls: string[] = []
+  override get(...args: Parameters<MemoryObjectStore['get']>) {
+    this.calls.push('get')
+    return super.get(...args)
+  }
+  override list(...args: Parameters<MemoryObjectStore['list']>) {
+    this.calls.push('list')
+    return super.list(...args)
+  }
+  override delete(...args: Parameters<MemoryObjectStore['delete']>) {
+    this.calls.push('delete')
+    return super.delete(...args)
+  }
+}
+
 // The S3 layout over any object store: the suite runs here on memory, on RGW in s3.test.ts.
 blockIndexSuite('S3 layout on a memory object store', {
   create: async () =>
     new S3BlockIndex({ backend: new MemoryObjectStore(), prefix: 'blocks/', concurrency: 8 }),
+  supports: { replacesPairs: false },
 })
 
 describe('block index layouts', () => {
-  it('S3: one object per (block, blob) pair at <prefix><block base32>/<blob base32>', async () => {
-    const backend = new MemoryObjectStore()
+  it('S3: one empty object per entry at <prefix><block>/<blob>.<offset>.<length>; a lookup is one list', async () => {
+    const backend = new CountingStore()
     const index = new S3BlockIndex({ backend, prefix: 'blocks/' })
     const [block, blob] = [randomMultihash(), randomMultihash()]
     await index.putMany([{ block, location: { blob, offset: 300, length: 5 } }])
     const { Base32KeyEncoder } = await import('@strata/blobstore')
     const base32 = new Base32KeyEncoder()
-    const key = `blocks/${base32.encode(block)}/${base32.encode(blob)}`
+    const key = `blocks/${base32.encode(block)}/${base32.encode(blob)}.300.5`
     expect(await listKeys(backend)).toEqual([key])
-    // varint 300 (0xac 0x02), varint 5
-    const { body } = await backend.get(key)
-    const bytes: number[] = []
-    for await (const chunk of body) bytes.push(...chunk)
-    expect(bytes).toEqual([0xac, 0x02, 5])
+    expect((await backend.stat(key)).size).toBe(0)
+    // foreign objects under the block's prefix are not entries
+    await backend.put(`blocks/${base32.encode(block)}/not-an-entry`, 1, new Uint8Array([1]))
+    backend.calls.length = 0
+    expect(await index.get(block)).toEqual([
+      { blob: expect.objectContaining({ bytes: blob.bytes }), offset: 300, length: 5 },
+    ])
+    expect(backend.calls).toEqual(['list'])
+    // a removal naming its location is one delete; without it, a list of the pair first
+    backend.calls.length = 0
+    await index.deleteMany([{ block, blob, offset: 300, length: 5 }])
+    expect(backend.calls).toEqual(['delete'])
+    await index.putMany([{ block, location: { blob, offset: 300, length: 5 } }])
+    backend.calls.length = 0
+    await index.deleteMany([{ block, blob }])
+    expect(backend.calls).toEqual(['list', 'delete'])
+    expect(await index.get(block)).toEqual([])
   })
 
   it('LevelDB: refuses calls before open() and can be reopened after close()', async () => {

@@ -25,7 +25,7 @@ describeS3('@strata/car on the S3 test server', (settings) => {
       return new S3BlockIndex({ backend, prefix: 'blocks/' })
     },
     destroy: () => suiteBucket.destroy(),
-    supports: { largeBatch: 500 },
+    supports: { largeBatch: 500, replacesPairs: false },
   })
 
   describe('CarStore on S3 (one bucket each for blobs, block index, records)', () => {
