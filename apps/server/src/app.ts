@@ -7,12 +7,13 @@ import { createRouter } from './http/openapi.js'
 import { acceptanceRoutes } from './http/routes/acceptances.js'
 import { allocationRoutes } from './http/routes/allocations.js'
 import { blobReadRoutes, blobSocketReads, blobWriteRoutes } from './http/routes/blobs/index.js'
-import { blockReadRoutes } from './http/routes/blocks/index.js'
+import { blockReadRoutes, blockSocketReads } from './http/routes/blocks/index.js'
 import { carExportRoutes, carImportRoutes } from './http/routes/cars/index.js'
 import { claimRoutes } from './http/routes/claims.js'
 import type { RouteContext } from './http/routes/context.js'
 import { healthRoutes } from './http/routes/health.js'
 import { receiptRoutes } from './http/routes/receipts.js'
+import { firstOf } from './http/socket-answer.js'
 import { createMetrics, observeRequests, requestRecorder, type StrataMetrics } from './observability/index.js'
 
 /** Options for {@link createApp}. */
@@ -36,7 +37,7 @@ export interface StrataApp {
   app: OpenAPIHono
   metrics: StrataMetrics
   /**
-   * Answers the requests it can on node:http's response directly (blob reads), returning true;
+   * Answers the requests it can on node:http's response directly (blob and block reads), returning true;
    * false sends the request to `app`. `startServer` calls it first for every request.
    */
   fastPath: (req: IncomingMessage, res: ServerResponse) => boolean
@@ -87,10 +88,10 @@ export function createApp(options: CreateAppOptions): StrataApp {
     }),
   )
   app.route('/', blockReadRoutes({ cars: cradle.cars }))
-  const fastPath = blobSocketReads({
-    blobs: cradle.blobs,
-    record: requestRecorder({ logger, metrics }),
-    logger,
-  })
+  const record = requestRecorder({ logger, metrics })
+  const fastPath = firstOf(
+    blobSocketReads({ blobs: cradle.blobs, record, logger }),
+    blockSocketReads({ cars: cradle.cars, record, logger }),
+  )
   return { app, metrics, fastPath }
 }

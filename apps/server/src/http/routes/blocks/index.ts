@@ -10,3 +10,4 @@ export {
   blockEtag,
 } from './answer.js'
 export { type BlockReadRoutesOptions, blockReadRoutes } from './read.js'
+export { BLOCK_READ_ROUTE, type BlockSocketReadsOptions, blockSocketReads } from './socket-read.js'
