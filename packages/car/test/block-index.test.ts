@@ -5,6 +5,7 @@ import { MemoryObjectStore } from '@strata/objectstore/memory'
 import { listKeys } from '@strata/objectstore/testing'
 import { describe, expect, it } from 'vitest'
 import { LevelBlockIndex } from '../src/level/index.js'
+import { LookupCache } from '../src/level/lookup-cache.js'
 import { MemoryBlockIndex } from '../src/memory/index.js'
 import { S3BlockIndex } from '../src/s3/index.js'
 import { blockIndexSuite, randomMultihash } from '../src/testing/index.js'
@@ -76,6 +77,52 @@ describe('block index layouts', () => {
     await index.deleteMany([{ block, blob }])
     expect(backend.calls).toEqual(['list', 'delete'])
     expect(await index.get(block)).toEqual([])
+  })
+
+  it('LevelDB: its lookup cache follows its own writes (a block missed, put, read, deleted)', async () => {
+    const path = await mkdtemp(join(tmpdir(), 'strata-car-index-'))
+    const index = new LevelBlockIndex({ path, cacheSize: 2 })
+    await index.open()
+    try {
+      const [block, blob, other] = [randomMultihash(), randomMultihash(), randomMultihash()]
+      expect(await index.get(block)).toEqual([]) // a miss, cached
+      expect(await index.has(block)).toBe(false)
+      await index.putMany([{ block, location: { blob, offset: 5, length: 6 } }])
+      expect(await index.has(block)).toBe(true)
+      expect((await index.get(block)).map(({ offset }) => offset)).toEqual([5]) // cached now
+      await index.putMany([{ block, location: { blob: other, offset: 7, length: 6 } }])
+      expect((await index.get(block)).map(({ offset }) => offset).sort()).toEqual([5, 7])
+      // eviction: two other blocks looked up push it out; it is read again from LevelDB
+      await index.get(randomMultihash())
+      await index.get(randomMultihash())
+      expect((await index.get(block)).map(({ offset }) => offset).sort()).toEqual([5, 7])
+      await index.deleteMany([{ block, blob }])
+      expect((await index.get(block)).map(({ offset }) => offset)).toEqual([7])
+      // what a caller does to an answer does not reach the cache
+      ;(await index.get(block)).pop()
+      expect(await index.get(block)).toHaveLength(1)
+    } finally {
+      await index.close()
+      await rm(path, { recursive: true, force: true })
+    }
+  })
+
+  it('the lookup cache keeps no lookup that overlapped a write', () => {
+    const cache = new LookupCache(4)
+    const location = { blob: randomMultihash(), offset: 1, length: 1 }
+    const before = cache.generation
+    cache.writing([1], () => new Uint8Array([1]))
+    cache.set('a', [location], before) // began before the write: dropped
+    expect(cache.get('a')).toBeUndefined()
+    const during = cache.generation
+    cache.written()
+    cache.set('a', [location], during) // began during it: dropped
+    expect(cache.get('a')).toBeUndefined()
+    cache.set('a', [location], cache.generation)
+    expect(cache.get('a')).toEqual([location])
+    const off = new LookupCache(0)
+    off.set('a', [location], off.generation)
+    expect(off.get('a')).toBeUndefined()
   })
 
   it('LevelDB: refuses calls before open() and can be reopened after close()', async () => {
