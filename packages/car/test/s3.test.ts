@@ -65,7 +65,7 @@ describeS3('@strata/car on the S3 test server', (settings) => {
       console.log(`S3 (RGW): imported ${result.blocks} blocks in ${seconds.toFixed(1)} s`)
       expect(result).toMatchObject({ blocks: blockCount, complete: true })
       const reading = performance.now()
-      await expectEveryBlock(cars, repo, 32)
+      await expectEveryBlock(cars, repo, 64)
       console.log(
         `S3 (RGW): read ${result.blocks} blocks back in ${((performance.now() - reading) / 1000).toFixed(1)} s`,
       )
