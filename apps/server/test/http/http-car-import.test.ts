@@ -29,6 +29,7 @@ describe('POST /car', () => {
     const car = carOf([dag.root], dag.blocks)
     const res = await postCar(app, car, { 'content-length': String(car.length) })
     expect(res.status).toBe(201)
+    expect(res.headers.get('connection')).toBeNull()
     const body = (await res.json()) as Record<string, unknown>
     expect(body).toEqual({
       digest: zOf(car),
@@ -174,6 +175,7 @@ describe('POST /car', () => {
             ? await postCar(app, body, { 'content-length': String(body.length) })
             : await postCar(app, chunked(body, 7))
         await expectError(res, status, name, message)
+        expect(res.headers.get('connection')).toBe('close') // the rest of the body is not drained
         expect(await keys(), `${name} (${form})`).toEqual({ blobs: [], index: [], records: [] })
       }
     }

@@ -1,4 +1,5 @@
 import type { CarStore, ImportResult } from '@strata/car'
+import type { MiddlewareHandler } from 'hono'
 import { base58btc } from 'multiformats/bases/base58'
 import { HttpError } from '../../../errors.js'
 import { bearerAuth } from '../../middleware/bearer.js'
@@ -51,11 +52,20 @@ const importCar = createRoute({
   },
 })
 
+/**
+ * A failed import leaves the rest of its body unread (up to `server.maxBlobSize`): the connection
+ * is closed after the error answer instead of being drained.
+ */
+const closeOnError: MiddlewareHandler = async (c, next) => {
+  await next()
+  if (c.error !== undefined) c.res.headers.set('Connection', 'close')
+}
+
 /** `POST /car` (bearer): the CAR importer. Small on purpose: parameters go into `importCar`'s options. */
 export function carImportRoutes(options: CarImportRoutesOptions) {
   const { cars, maxSize, publicUrl } = options
   return createRouter().openapi(
-    { ...importCar, middleware: [bearerAuth(options.authToken)] as const },
+    { ...importCar, middleware: [closeOnError, bearerAuth(options.authToken)] as const },
     async (c) => {
       const size = declaredSize(c.req.header('content-length'), maxSize)
       const digest = parseContentDigest(c.req.header('content-digest'))
