@@ -79,6 +79,25 @@ describe('block index layouts', () => {
     expect(await index.get(block)).toEqual([])
   })
 
+  it('S3: lists every entry in key order, skipping what is not one', async () => {
+    const backend = new MemoryObjectStore()
+    const index = new S3BlockIndex({ backend, prefix: 'blocks/' })
+    const blob = randomMultihash()
+    const written = Array.from({ length: 20 }, (_, offset) => ({
+      block: randomMultihash(),
+      location: { blob, offset, length: 3 },
+    }))
+    await index.putMany(written)
+    await backend.put('blocks/not-a-block/x.1.2', 0, new Uint8Array())
+    await backend.put('elsewhere/key', 0, new Uint8Array())
+    const listed = []
+    for await (const entry of index.entries()) listed.push(entry)
+    const name = (entry: { block: { bytes: Uint8Array } }) => Buffer.from(entry.block.bytes).toString('hex')
+    expect(listed.map(name).sort()).toEqual(written.map(name).sort())
+    const byBlock = new Map(listed.map((entry) => [name(entry), entry.location.offset]))
+    for (const entry of written) expect(byBlock.get(name(entry))).toBe(entry.location.offset)
+  })
+
   it('LevelDB: its lookup cache follows its own writes (a block missed, put, read, deleted)', async () => {
     const path = await mkdtemp(join(tmpdir(), 'strata-car-index-'))
     const index = new LevelBlockIndex({ path, cacheSize: 2 })
