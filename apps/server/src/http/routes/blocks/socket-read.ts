@@ -17,6 +17,9 @@ export const BLOCK_READ_ROUTE = '/block/:cid'
 /** Paths answered here: `/block/<multibase characters>`, any query (ignored, as by the route). */
 const BLOCK_PATH = /^\/block\/([0-9A-Za-z_-]{1,1024})(?:\?.*)?$/
 
+/** Parsed CIDs kept, by path text (oldest dropped first). */
+const CID_CACHE_SIZE = 16_384
+
 /** Options for {@link blockSocketReads}. */
 export interface BlockSocketReadsOptions {
   cars: CarStore
@@ -34,12 +37,14 @@ export function blockSocketReads(
   options: BlockSocketReadsOptions,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { cars, record, logger } = options
+  // the CIDs of the most recently read paths, parsed once (multibase decoding shows on the
+  // per-request path); as many as the LevelDB index keeps lookups of
   const cids = new Map<string, CID>()
   const parse = (text: string): CID => {
     const found = cids.get(text)
     if (found !== undefined) return found
     const cid = parseCid(text) // throws 400 for a bad one, which is never kept
-    if (cids.size >= 1024) cids.delete(cids.keys().next().value as string)
+    if (cids.size >= CID_CACHE_SIZE) cids.delete(cids.keys().next().value as string)
     cids.set(text, cid)
     return cid
   }
