@@ -8,10 +8,13 @@ import { ResponseSends } from './http/protocol/response-sends.js'
 import { acceptanceRoutes } from './http/routes/acceptances.js'
 import { allocationRoutes } from './http/routes/allocations.js'
 import { blobReadRoutes, blobSocketReads, blobWriteRoutes } from './http/routes/blobs/index.js'
+import { blockReadRoutes, blockSocketReads } from './http/routes/blocks/index.js'
+import { carExportRoutes, carImportRoutes } from './http/routes/cars/index.js'
 import { claimRoutes } from './http/routes/claims.js'
 import type { RouteContext } from './http/routes/context.js'
 import { healthRoutes } from './http/routes/health.js'
 import { receiptRoutes } from './http/routes/receipts.js'
+import { firstOf } from './http/socket-answer.js'
 import { createMetrics, observeRequests, requestRecorder, type StrataMetrics } from './observability/index.js'
 
 /** Options for {@link createApp}. */
@@ -37,7 +40,7 @@ export interface StrataApp {
   app: OpenAPIHono
   metrics: StrataMetrics
   /**
-   * Answers the requests it can on node:http's response directly (blob reads), returning true;
+   * Answers the requests it can on node:http's response directly (blob and block reads), returning true;
    * false sends the request to `app`. `startServer` calls it first for every request.
    */
   fastPath: (req: IncomingMessage, res: ServerResponse) => boolean
@@ -45,7 +48,7 @@ export interface StrataApp {
 
 /**
  * Builds the server's hono app over a started container: the request log and metrics first, then
- * one router per resource (health, blobs, allocations, acceptances, claims, receipts), one
+ * one router per resource (health, blobs, allocations, acceptances, claims, receipts, cars, blocks), one
  * `onError` answering every error from the one status table, unknown routes as 404 `RouteNotFound`.
  */
 export function createApp(options: CreateAppOptions): StrataApp {
@@ -80,18 +83,29 @@ export function createApp(options: CreateAppOptions): StrataApp {
   app.route('/', acceptanceRoutes(context))
   app.route('/', claimRoutes({ claims: cradle.claims }))
   app.route('/', receiptRoutes({ journal: cradle.journal, authToken: () => cradle.authToken, logger }))
+  app.route('/', carExportRoutes({ cars: cradle.cars, logger }))
+  app.route(
+    '/',
+    carImportRoutes({
+      cars: cradle.cars,
+      authToken: () => cradle.authToken,
+      maxSize: cradle.config.server.maxBlobSize,
+      publicUrl: context.publicUrl,
+    }),
+  )
+  app.route('/', blockReadRoutes({ cars: cradle.cars }))
   serveOpenApi(app)
   const { server } = cradle.config
-  const fastPath = blobSocketReads({
-    blobs: cradle.blobs,
-    record: requestRecorder({ logger, metrics }),
-    logger,
-    maxRanges: server.maxRanges,
-    sends: new ResponseSends({
-      maxBufferBytes: server.maxResponseBufferBytes,
-      sendTimeoutMs: server.sendTimeoutMs,
-      pressuredSendTimeoutMs: server.pressuredSendTimeoutMs,
-    }),
+  const record = requestRecorder({ logger, metrics })
+  // one budget and one watch for every response written on a socket
+  const sends = new ResponseSends({
+    maxBufferBytes: server.maxResponseBufferBytes,
+    sendTimeoutMs: server.sendTimeoutMs,
+    pressuredSendTimeoutMs: server.pressuredSendTimeoutMs,
   })
+  const fastPath = firstOf(
+    blobSocketReads({ blobs: cradle.blobs, record, logger, sends, maxRanges: server.maxRanges }),
+    blockSocketReads({ cars: cradle.cars, record, logger, sends }),
+  )
   return { app, metrics, fastPath }
 }

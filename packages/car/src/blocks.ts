@@ -57,13 +57,31 @@ async function readLocation(
     if (error instanceof Error && error.name === 'NotFoundError') return undefined
     throw error
   }
+  const chunks = body[Symbol.asyncIterator]()
+  const first = await chunks.next()
+  if (!first.done && first.value.byteLength >= length) {
+    // the usual answer to a small range: one chunk holding the whole block, returned as is (no
+    // copy); the body is still read to its end, so a backend stream finishes (its socket is reused)
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) {}
+    return first.value.subarray(0, length)
+  }
   const bytes = new Uint8Array(length)
   let at = 0
-  for await (const chunk of body) {
+  for await (const chunk of replay(first, chunks)) {
     const take = Math.min(chunk.byteLength, length - at)
     bytes.set(chunk.subarray(0, take), at)
     at += take
   }
   // a blob shorter than the index says: what was read does not verify, and is not returned
   return at === length ? bytes : bytes.subarray(0, at)
+}
+
+/** The chunks of a body whose first result was already read. */
+async function* replay(
+  first: IteratorResult<Uint8Array>,
+  rest: AsyncIterator<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  if (first.done) return
+  yield first.value
+  for (let next = await rest.next(); !next.done; next = await rest.next()) yield next.value
 }

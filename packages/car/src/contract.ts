@@ -22,10 +22,18 @@ export interface BlockIndexEntry {
   location: BlockLocation
 }
 
-/** What names an entry for removal: the block and the blob holding it. */
+/**
+ * What names an entry for removal: the block and the blob holding it, and, when the caller knows
+ * it, where in the blob (the S3 backend keeps the location in the key: with it, a removal is one
+ * DELETE; without it, a LIST of the pair's entries first).
+ */
 export interface BlockIndexKey {
   block: MultihashDigest
   blob: MultihashDigest
+  /** The block's offset in the blob, as written. */
+  offset?: number
+  /** The block's length, as written. */
+  length?: number
 }
 
 /** Entries for a batched write or removal: a list, or a stream of them. */
@@ -46,7 +54,10 @@ export interface BlockIndex {
 
   /**
    * Writes `entries` in batches (one LevelDB batch per `batchSize`; bounded concurrency on S3). An
-   * entry for a (block, blob) pair already present replaces it. NOT atomic: a failure may leave
+   * entry for a (block, blob) pair already present at another location replaces it, or is added
+   * beside it (S3, whose key is the location): a blob is immutable, so both locations hold the
+   * block's bytes (a block is at two places of one blob only when the CAR repeats it), and readers
+   * verify what they read. NOT atomic: a failure may leave
    * some entries written; the caller removes them with `deleteMany` (as `CarStore.importCar` does).
    * @throws the backend's errors (e.g. `UnavailableError`), after in-flight writes have settled.
    */

@@ -3,7 +3,7 @@ import { chunks } from '@strata/objectstore/body'
 import { CID } from 'multiformats/cid'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
 import { Completeness } from './completeness.js'
-import type { BlockIndex, BlockIndexEntry, CarRecord, ImportResult } from './contract.js'
+import type { BlockIndex, BlockIndexEntry, BlockIndexKey, CarRecord, ImportResult } from './contract.js'
 import { ImportAbortedError } from './errors.js'
 import { encodeIndexArchive } from './index-archive/archive.js'
 import { BlockTable } from './index-archive/block-table.js'
@@ -158,8 +158,11 @@ function* entriesOf(
   }
 }
 
-function* keysOf(table: BlockTable, sorted: Uint32Array, blob: MultihashDigest) {
-  for (const row of sorted) yield { block: table.digest(row), blob }
+function* keysOf(table: BlockTable, sorted: Uint32Array, blob: MultihashDigest): Generator<BlockIndexKey> {
+  for (const row of sorted) {
+    const { offset, length } = table.row(row)
+    yield { block: table.digest(row), blob, offset, length }
+  }
 }
 
 async function* chunksOf(parts: Uint8Array[]): AsyncGenerator<Uint8Array> {

@@ -1,7 +1,7 @@
 /**
- * What every block-index backend shares: the key of an entry (`<block>/<blob>`, both as lowercase
- * unpadded base32 of the multihash, valid on every backend) and its value (two varints: offset,
- * length), plus batching of entry streams.
+ * What the block-index backends share: names of multihashes (lowercase unpadded base32, valid
+ * keys on every backend), the S3 entry key (`<block>/<blob>.<offset>.<length>`), the LevelDB value
+ * (two varints: offset, length), and batching of entry streams.
  * @packageDocumentation
  */
 import { Base32KeyEncoder } from '@strata/blobstore'
@@ -47,10 +47,42 @@ export function blockPrefix(block: MultihashDigest): string {
 
 let lastBlob: { digest: MultihashDigest; name: string } | undefined
 
-/** An entry's key: `<block>/<blob>` (the blob's name is kept for the next call: batches share it). */
-export function entryKey(block: MultihashDigest, blob: MultihashDigest): string {
+/** A blob's base32 name, kept for the next call: the entries of one CAR all name the same blob. */
+function blobName(blob: MultihashDigest): string {
   if (lastBlob?.digest !== blob) lastBlob = { digest: blob, name: nameOf(blob) }
-  return `${nameOf(block)}/${lastBlob.name}`
+  return lastBlob.name
+}
+
+/** The key prefix of the entries of `block` in `blob`: `<block>/<blob>.`. */
+export function entryPrefix(block: MultihashDigest, blob: MultihashDigest): string {
+  return `${nameOf(block)}/${blobName(blob)}.`
+}
+
+/**
+ * An entry's key with its location in it: `<block>/<blob>.<offset>.<length>` (decimal), so a
+ * lookup is one listing and needs no value.
+ */
+export function locationKey(block: MultihashDigest, location: BlockLocation): string {
+  return `${entryPrefix(block, location.blob)}${location.offset}.${location.length}`
+}
+
+const LOCATION_NAME = /^([a-z2-7]+)\.(0|[1-9]\d{0,15})\.(0|[1-9]\d{0,15})$/
+
+/**
+ * The location in the last part of a {@link locationKey} (`<blob>.<offset>.<length>`), or
+ * `undefined` when `name` is not one (a foreign object in the bucket).
+ */
+export function parseLocationName(name: string): BlockLocation | undefined {
+  const match = LOCATION_NAME.exec(name)
+  if (match === null) return undefined
+  const offset = Number(match[2])
+  const length = Number(match[3])
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length)) return undefined
+  try {
+    return { blob: digestOfName(match[1] as string), offset, length }
+  } catch {
+    return undefined
+  }
 }
 
 /** A location's value: varint offset, varint length. */
@@ -60,11 +92,6 @@ export function encodeLocation(location: BlockLocation): Uint8Array {
   varint.encodeTo(offset, out)
   varint.encodeTo(length, out, varint.encodingLength(offset))
   return out
-}
-
-/** The location stored under an entry key's blob name. @throws {Error} malformed value. */
-export function decodeLocation(blobName: string, value: Uint8Array): BlockLocation {
-  return { blob: digestOfName(blobName), ...decodeLocationValue(value) }
 }
 
 /** Offset and length from a location's value. @throws {Error} malformed value. */
@@ -89,30 +116,32 @@ export async function* batches<T>(entries: Entries<T>, size: number): AsyncGener
 }
 
 /**
- * Runs `task` on every item with at most `concurrency` running at once. On a failure no new task
- * starts; the first error is thrown once the running ones have settled.
+ * Runs `task` on every item with at most `concurrency` running at once: a pool of workers pulling
+ * from one iterator. On a failure no new task starts; the first error is thrown once the running
+ * ones have settled.
  */
 export async function eachLimited<T>(
   items: Entries<T>,
   concurrency: number,
   task: (item: T) => Promise<void>,
 ): Promise<void> {
-  const running = new Set<Promise<void>>()
+  const iterator: Iterator<T> | AsyncIterator<T> =
+    Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]()
   let failure: { error: unknown } | undefined
-  for await (const item of items) {
-    if (failure) break
-    const run: Promise<void> = task(item).then(
-      () => {
-        running.delete(run)
-      },
-      (error: unknown) => {
-        running.delete(run)
+  const worker = async () => {
+    while (failure === undefined) {
+      try {
+        const next = await iterator.next()
+        if (next.done) return
+        await task(next.value)
+      } catch (error) {
         failure ??= { error }
-      },
-    )
-    running.add(run)
-    if (running.size >= concurrency) await Promise.race(running)
+      }
+    }
   }
-  await Promise.all(running)
-  if (failure) throw failure.error
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker))
+  if (failure) {
+    await iterator.return?.()
+    throw failure.error
+  }
 }

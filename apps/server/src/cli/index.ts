@@ -17,6 +17,14 @@ commands:
                                           download a blob (or a byte range) to stdout or a file
   put <file> [--space <did>] [--url <base>] [--token <token>]
                                           hash, allocate and upload a file; prints digest and URL
+  import <file.car> [--url <base>] [--token <token>]
+                                          import a CAR (every block verified); prints its digest,
+                                          roots and block count
+  export <cid> [-o <file.car>] [--url <base>]
+                                          the DAG under a root as a CAR, to stdout or a file
+  inspect <file.car | cid> [--url <base>]
+                                          version, roots, blocks per codec and hash, sizes, links
+                                          outside the CAR (a file needs no server)
 
 The server URL is --url, else STRATA_URL, else the local configuration's server.publicUrl or
 http://<server.host>:<server.port>. The token is --token, else STRATA_TOKEN, else the local
@@ -43,6 +51,9 @@ const ALLOWED: Record<string, ReadonlyArray<keyof Values>> = {
   'config check': ['config'],
   get: ['range', 'output', 'url', 'config'],
   put: ['space', 'url', 'token', 'config'],
+  import: ['url', 'token', 'config'],
+  export: ['output', 'url', 'config'],
+  inspect: ['url', 'config'],
 }
 
 function parse(argv: readonly string[]): { command: string; rest: string[]; values: Values } {
@@ -71,7 +82,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   for (const key of Object.keys(values) as Array<keyof Values>) {
     if (key !== 'help' && !allowed.includes(key)) throw usageError(`${command} does not take --${key}`)
   }
-  const arity = command === 'get' || command === 'put' ? 1 : 0
+  const arity = command === 'serve' || command === 'config check' ? 0 : 1
   if (rest.length !== arity)
     throw usageError(arity === 1 ? `${command} takes exactly one argument` : `${command} takes no arguments`)
   const arg = rest[0] ?? ''
@@ -89,6 +100,22 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         ...opt('url'),
         ...opt('config'),
       })
+    case 'import':
+      return (await import('./import.js')).importCar(io, {
+        file: arg,
+        ...opt('url'),
+        ...opt('token'),
+        ...opt('config'),
+      })
+    case 'export':
+      return (await import('./export.js')).exportCar(io, {
+        cid: arg,
+        ...opt('output'),
+        ...opt('url'),
+        ...opt('config'),
+      })
+    case 'inspect':
+      return (await import('./inspect.js')).inspect(io, { source: arg, ...opt('url'), ...opt('config') })
     default:
       return (await import('./put.js')).put(io, {
         file: arg,

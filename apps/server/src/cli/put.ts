@@ -1,16 +1,14 @@
 import { createHash } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { stat } from 'node:fs/promises'
-import { request as httpRequest, type IncomingMessage } from 'node:http'
-import { request as httpsRequest } from 'node:https'
 import { resolve } from 'node:path'
-import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { base58btc } from 'multiformats/bases/base58'
 import { create as createDigest } from 'multiformats/hashes/digest'
 import { httpFailure, request } from './http.js'
 import { CliError, type CliIo, println } from './io.js'
-import { createProgress, type Progress } from './progress.js'
+import { createProgress } from './progress.js'
+import { counter, sendFile } from './send-file.js'
 import { resolveTarget, resolveToken } from './target.js'
 
 /** Options of `strata put`. */
@@ -33,15 +31,6 @@ interface Allocation {
 
 const SHA2_256 = 0x12
 
-/** Counts the bytes passing through into `progress`. */
-const counter = (progress: Progress) =>
-  new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      progress.add(chunk.length)
-      callback(null, chunk)
-    },
-  })
-
 /** The sha2-256 multihash of a file, read streaming, as `z…` (base58btc). */
 export async function hashFile(io: CliIo, path: string, size: number): Promise<string> {
   const hash = createHash('sha256')
@@ -62,43 +51,16 @@ async function nodeDid(url: string): Promise<string> {
 }
 
 /** PUTs the file to the presigned URL with its signed headers, streaming, with progress. */
-function upload(io: CliIo, path: string, size: number, target: string, headers: Record<string, string>) {
-  return new Promise<void>((done, fail) => {
-    const url = new URL(target)
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest
-    const progress = createProgress(io, 'uploading', size, 'uploaded')
-    const req = send(
-      url,
-      { method: 'PUT', headers: { 'content-length': String(size), ...headers } },
-      (res) => {
-        collect(res).then((body) => {
-          const status = res.statusCode ?? 0
-          if (status === 200 || status === 201) {
-            progress.done()
-            done()
-            return
-          }
-          const response = new Response(body, { status, statusText: res.statusMessage ?? '' })
-          httpFailure(response, 'PUT (presigned upload)').then(fail, fail)
-        }, fail)
-      },
-    )
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      fail(new CliError(`cannot upload to ${url.origin}: ${error.code ?? error.message}`, 1)),
-    )
-    pipeline(createReadStream(path), counter(progress), req).catch(() => {
-      // the request's own error (or its response) settles the promise
-    })
-  })
-}
-
-function collect(res: IncomingMessage): Promise<Buffer> {
-  return new Promise((done, fail) => {
-    const chunks: Buffer[] = []
-    res.on('data', (chunk: Buffer) => chunks.push(chunk))
-    res.on('end', () => done(Buffer.concat(chunks)))
-    res.on('error', fail)
-  })
+async function upload(
+  io: CliIo,
+  path: string,
+  size: number,
+  target: string,
+  headers: Record<string, string>,
+) {
+  const response = await sendFile(io, { method: 'PUT', url: target, headers, path, size, verb: 'uploading' })
+  if (response.status !== 200 && response.status !== 201)
+    throw await httpFailure(response, 'PUT (presigned upload)')
 }
 
 /**

@@ -20,7 +20,10 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** Piri's default per-blob size limit: 4,261,412,864 bytes (127 × 32 MiB). */
 export const DEFAULT_MAX_BLOB_SIZE = 4_261_412_864
 
-/** The S3 bucket suffixes, one bucket per store: `{bucketPrefix}{suffix}`. */
+/**
+ * The S3 bucket suffixes, one bucket per store: `{bucketPrefix}{suffix}`. `cars` holds the CAR
+ * records and root entries, `blocks` the block index (one small object per block location).
+ */
 export const BUCKET_SUFFIXES = [
   'blobs',
   'allocations',
@@ -28,6 +31,8 @@ export const BUCKET_SUFFIXES = [
   'claims',
   'receipts',
   'consolidations',
+  'cars',
+  'blocks',
 ] as const
 
 const LONGEST_SUFFIX = Math.max(...BUCKET_SUFFIXES.map((suffix) => suffix.length))

@@ -8,6 +8,10 @@ import { mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Base32KeyEncoder, FlatfsKeyEncoder, type KeyEncoder, PlainKeyEncoder } from '@strata/blobstore'
+import type { BlockIndex } from '@strata/car'
+import { LevelBlockIndex } from '@strata/car/level'
+import { MemoryBlockIndex } from '@strata/car/memory'
+import { S3BlockIndex } from '@strata/car/s3'
 import { type KeyStore, LevelKeyStore, MemoryKeyStore } from '@strata/local/keystore'
 import type { ObjectStore } from '@strata/objectstore'
 import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
@@ -19,17 +23,25 @@ import { BUCKET_SUFFIXES, type Config, type S3Config, type StorageBackend } from
 import { LEVEL_DIRS, LOCAL_DIRS } from '../data-dir.js'
 import type { Resource } from './lifecycle.js'
 
-/** The object stores of a node, one per store (each also names its S3 bucket's suffix). */
-export const STORE_NAMES = BUCKET_SUFFIXES
-
 /** A store name: also the S3 bucket suffix. */
-export type StoreName = (typeof STORE_NAMES)[number]
+export type StoreName = Exclude<(typeof BUCKET_SUFFIXES)[number], 'blocks'>
+
+/**
+ * The object stores of a node, one per store (each also names its S3 bucket's suffix). The block
+ * index (`blocks`) is not among them: it is a `BlockIndex` (LevelDB on disk; on S3 over its own
+ * bucket, `{bucketPrefix}blocks`).
+ */
+export const STORE_NAMES: readonly StoreName[] = BUCKET_SUFFIXES.filter(
+  (name): name is StoreName => name !== 'blocks',
+)
 
 /** The object stores and local stores of one backend, not yet opened. */
 export interface BackendSet {
   kind: StorageBackend
   /** One object store per store name. */
   stores: Record<StoreName, ObjectStore>
+  /** The CAR store's block → location index (its records are in `stores.cars`). */
+  blockIndex: BlockIndex
   /** How blob digests become keys of `stores.blobs`. */
   blobKeyEncoder: KeyEncoder
   /** `keySuffix` of the DAG-CBOR record stores (`.cbor` on S3, as in Piri). */
@@ -38,7 +50,7 @@ export interface BackendSet {
   /** The retrieval journal's directory. */
   journalPath: string
   /** Where each store lives (bucket or directory), for logs and readiness reports. */
-  locations: Record<StoreName | 'keystore' | 'journal', string>
+  locations: Record<StoreName | 'blocks' | 'keystore' | 'journal', string>
   /** What to open at start, in order (the journal excluded); closed in reverse. */
   resources: Resource[]
   /**
@@ -76,17 +88,20 @@ const dataDirResource = (dataDir: string): Resource => ({
  */
 function memoryBackend(): BackendSet {
   const stores = byStore<ObjectStore>(() => new MemoryObjectStore())
+  const blockIndex = new MemoryBlockIndex()
   const journalPath = join(tmpdir(), `strata-journal-${randomUUID()}`)
   const keystore = new MemoryKeyStore()
   return {
     kind: 'memory',
     stores,
+    blockIndex,
     blobKeyEncoder: new PlainKeyEncoder(),
     recordKeySuffix: '',
     keystore,
     journalPath,
     locations: {
       ...byStore(() => 'memory'),
+      blocks: 'memory',
       keystore: 'memory',
       journal: journalPath,
     },
@@ -98,12 +113,16 @@ function memoryBackend(): BackendSet {
         close: () => rm(journalPath, { recursive: true, force: true }),
       },
       ...STORE_NAMES.map((name) => storeResource(`${name} (memory)`, stores[name])),
+      storeResource('blocks (memory)', blockIndex),
       storeResource('keystore (memory)', keystore),
     ],
   }
 }
 
-/** flatfs blobs at `<dataDir>/blobs`, LevelDB records at `<dataDir>/{allocation,…}`. */
+/**
+ * flatfs blobs at `<dataDir>/blobs`, LevelDB records at `<dataDir>/{allocation,…,cars}`, the block
+ * index in LevelDB at `<dataDir>/blocks`.
+ */
 function filesystemBackend(config: Config): BackendSet {
   const { dataDir, fsync } = config.storage
   const blobsPath = join(dataDir, LOCAL_DIRS.blobs)
@@ -121,12 +140,16 @@ function filesystemBackend(config: Config): BackendSet {
     resources.push(storeResource(`${name} (leveldb ${path})`, store))
     return store
   })
+  const blocksPath = join(dataDir, LOCAL_DIRS.blocks)
+  const blockIndex = new LevelBlockIndex({ path: blocksPath })
+  resources.push(storeResource(`blocks (leveldb ${blocksPath})`, blockIndex))
   return {
     kind: 'filesystem',
     stores,
+    blockIndex,
     blobKeyEncoder: new Base32KeyEncoder(),
     recordKeySuffix: '',
-    ...localStores(config, resources, locations),
+    ...localStores(config, resources, { ...locations, blocks: blocksPath }),
   }
 }
 
@@ -134,7 +157,7 @@ function filesystemBackend(config: Config): BackendSet {
 function localStores(
   config: Config,
   resources: Resource[],
-  locations: Record<StoreName, string>,
+  locations: Record<StoreName | 'blocks', string>,
 ): Pick<BackendSet, 'keystore' | 'journalPath' | 'locations' | 'resources'> {
   const walletPath = join(config.storage.dataDir, LOCAL_DIRS.wallet)
   const journalPath = join(config.storage.dataDir, LOCAL_DIRS.journal)
@@ -196,6 +219,9 @@ function s3Backend(config: Config): BackendSet {
     resources.push(storeResource(`${name} (s3 bucket ${bucket})`, store))
     return store
   })
+  const blocksBucket = `${s3.bucketPrefix}blocks`
+  const blocks = new MinioObjectStore({ client, bucket: blocksBucket, requestTimeoutMs: s3.requestTimeoutMs })
+  resources.push(storeResource(`blocks (s3 bucket ${blocksBucket})`, blocks))
   const sweep = async () => {
     const olderThan = new Date(Date.now() - s3.abortIncompleteUploadsAfterMs)
     const results = await Promise.all(
@@ -206,10 +232,11 @@ function s3Backend(config: Config): BackendSet {
   return {
     kind: 's3',
     stores,
+    blockIndex: new S3BlockIndex({ backend: blocks }),
     sweep,
     blobKeyEncoder: new FlatfsKeyEncoder(),
     recordKeySuffix: '.cbor',
-    ...localStores(config, resources, locations),
+    ...localStores(config, resources, { ...locations, blocks: `s3://${blocksBucket}` }),
   }
 }
 

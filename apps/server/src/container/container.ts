@@ -1,5 +1,6 @@
 import type { SignatureV4 } from '@smithy/signature-v4'
 import { VerifiedBlobStore } from '@strata/blobstore'
+import { CarStore } from '@strata/car'
 import { RetrievalJournal } from '@strata/local/journal'
 import type { KeyStore } from '@strata/local/keystore'
 import { AcceptanceStore, type Acceptances } from '@strata/stores/acceptance'
@@ -27,6 +28,7 @@ import { Lifecycle, type Resource } from './lifecycle.js'
 import {
   createReadiness,
   type Probe,
+  READINESS_PROBE_BLOCK,
   READINESS_PROBE_KEY,
   type Readiness,
   writableDirProbe,
@@ -47,6 +49,11 @@ export interface Cradle {
   claims: Claims
   receipts: Receipts
   consolidations: Consolidations
+  /**
+   * CAR-aware storage over `blobs`: CAR import, verified block reads, CAR export. Its block index
+   * and records are in the backend's `blocks` and `cars` stores.
+   */
+  cars: CarStore
   /** Named private keys, always local (LevelDB at `<dataDir>/wallet`; memory in memory mode). */
   keystore: KeyStore
   /** The retrieval journal, always local. */
@@ -229,6 +236,8 @@ export function createContainer(config: Config, options: CreateContainerOptions 
   for (const name of STORE_NAMES) {
     probes[name] = (signal) => stores[name].has(READINESS_PROBE_KEY, { signal })
   }
+  // a lookup of a block no CAR holds: one LevelDB seek, one S3 LIST
+  probes.blocks = (signal) => backend.blockIndex.has(READINESS_PROBE_BLOCK, { signal })
   probes.keystore = (signal) => backend.keystore.has('readiness-probe', { signal })
   probes.journal = writableDirProbe(backend.journalPath)
   probes.files = fdHeadroomProbe
@@ -244,6 +253,7 @@ export function createContainer(config: Config, options: CreateContainerOptions 
     claims: asValue(new ClaimStore({ backend: stores.claims })),
     receipts: asValue(new ReceiptStore({ backend: stores.receipts })),
     consolidations: asValue(new ConsolidationStore({ backend: stores.consolidations, ...suffix })),
+    cars: asValue(new CarStore({ blobs, index: backend.blockIndex, records: stores.cars })),
     keystore: asValue(backend.keystore),
     journal: asValue(journal),
     readiness: asValue(createReadiness(probes, () => lifecycle.started, logger)),

@@ -1,9 +1,13 @@
 import { setMaxListeners } from 'node:events'
 import { constants } from 'node:fs'
 import { access } from 'node:fs/promises'
+import { identity } from 'multiformats/hashes/identity'
 
 /** The key probed on each object store: `has` of it must answer (true or false) in time. */
 export const READINESS_PROBE_KEY = 'strata-readiness-probe'
+
+/** The block probed on the block index (an identity multihash of `strata-readiness-probe`). */
+export const READINESS_PROBE_BLOCK = identity.digest(new TextEncoder().encode(READINESS_PROBE_KEY))
 
 /** Default bound of a readiness check, in milliseconds. */
 export const DEFAULT_READINESS_TIMEOUT_MS = 2000

@@ -23,21 +23,28 @@ export interface ErrorBody {
  * - `OverloadedError`: no file descriptor left, or the upload budget is spent; also any error whose
  *   `code` (or a cause's) is `EMFILE` / `ENFILE`, whatever its name ({@link statusOf}).
  * - `UploadInProgressError`: another upload of the digest is being written (with `Retry-After`).
+ * - `@strata/car`'s import errors carry the byte offset (and the block's CID) in their message:
+ *   `CarFormatError` 400, `BlockTooLargeError` / `HeaderTooLargeError` 413; a block that does not
+ *   hash to its CID is a `DigestMismatchError` (409); `BlockNotFoundError` 404.
  */
 export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   BadRequest: 400,
+  CarFormatError: 400,
   InvalidKeyError: 400,
   InvalidDigestError: 400,
   UnsupportedHashError: 400,
   TooSmallError: 400,
   Forbidden: 403,
   NotFoundError: 404,
+  BlockNotFoundError: 404,
   RouteNotFound: 404,
   DigestMismatchError: 409,
   UploadInProgressError: 409,
   PreconditionFailed: 412,
   PreconditionFailedError: 412,
   TooLargeError: 413,
+  BlockTooLargeError: 413,
+  HeaderTooLargeError: 413,
   UnsupportedMediaType: 415,
   RangeNotSatisfiableError: 416,
   AbortError: 499,

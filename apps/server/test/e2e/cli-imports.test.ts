@@ -1,6 +1,6 @@
 /**
- * The client commands stay light: `strata get` and `strata put` load no server code (hono, the
- * SigV4 signer, ucanto), checked on the modules a real `strata get` / `strata put` process resolved.
+ * The client commands stay light: `strata get`, `put`, `import` and `export` load no server code
+ * (hono, the SigV4 signer, ucanto), checked on the modules a real process of each resolved.
  */
 import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
+import { carOf, sampleDag } from '@strata/car/testing/data'
 import { CHILD_TOKEN, type Child, STRATA_BIN, startChild } from '@strata/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
@@ -45,7 +46,7 @@ async function traced(args: string[]): Promise<{ stdout: string; modules: string
 }
 
 describe('client commands load no server code', () => {
-  it('strata put, then strata get, resolve no hono, @smithy or ucanto module', async () => {
+  it('strata put, get, import and export resolve no hono, @smithy or ucanto module', async () => {
     const path = join(dir, 'hello.txt')
     await writeFile(path, 'hello from a light client')
     const put = await traced(['put', path])
@@ -53,7 +54,15 @@ describe('client commands load no server code', () => {
     expect(digest).toMatch(/^z/)
     const get = await traced(['get', String(digest)])
     expect(get.stdout).toBe('hello from a light client')
-    for (const { modules } of [put, get]) {
+    // the CAR client commands too: import and export are plain HTTP clients
+    const car = join(dir, 'sample.car')
+    const dag = sampleDag()
+    await writeFile(car, carOf([dag.root], dag.blocks))
+    const imported = await traced(['import', car])
+    expect(imported.stdout).toContain(`root ${dag.root}`)
+    const exported = await traced(['export', dag.root.toString()])
+    expect(exported.stdout.length).toBeGreaterThan(0)
+    for (const { modules } of [put, get, imported, exported]) {
       // The tracer works: the CLI itself was resolved.
       expect(modules.some((url) => url.includes('/dist/cli/index.js'))).toBe(true)
       const heavy = modules.filter((url) => SERVER_ONLY.some((pattern) => pattern.test(url)))

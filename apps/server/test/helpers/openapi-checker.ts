@@ -96,25 +96,18 @@ export class OpenApiChecker {
     const declared = response.content ?? {}
     const mediaType = answer.contentType?.split(';')[0]?.trim().toLowerCase()
     if (answer.body.byteLength === 0 && mediaType === undefined) return
-    if (mediaType === undefined || declared[mediaType] === undefined) {
+    // A declared media type may carry parameters (`application/vnd.ipld.car; version=1`).
+    const key = Object.keys(declared).find((type) => type.split(';')[0]?.trim().toLowerCase() === mediaType)
+    if (mediaType === undefined || key === undefined) {
       throw new Error(
         `${name} ${answer.status}: content type ${mediaType ?? '(none)'} is not declared (${Object.keys(declared).join(', ') || 'no body'})`,
       )
     }
-    if (!mediaType.endsWith('json') || declared[mediaType]?.schema === undefined) return
-    const pointer = [
-      'paths',
-      found.template,
-      verb,
-      'responses',
-      String(answer.status),
-      'content',
-      mediaType,
-      'schema',
-    ]
-    const key = answer.status in operation.responses ? pointer : pointer.with(4, 'default')
-    const validate = this.#ajv.getSchema(`api#/${key.map(segment).join('/')}`)
-    if (validate === undefined) throw new Error(`${name} ${answer.status}: no schema at ${key.join('/')}`)
+    if (!mediaType.endsWith('json') || declared[key]?.schema === undefined) return
+    const status = answer.status in operation.responses ? String(answer.status) : 'default'
+    const pointer = ['paths', found.template, verb, 'responses', status, 'content', key, 'schema']
+    const validate = this.#ajv.getSchema(`api#/${pointer.map(segment).join('/')}`)
+    if (validate === undefined) throw new Error(`${name} ${answer.status}: no schema at ${pointer.join('/')}`)
     const body: unknown = JSON.parse(new TextDecoder().decode(answer.body))
     if (!validate(body)) {
       throw new Error(

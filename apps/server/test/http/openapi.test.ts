@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Validator } from '@seriousme/openapi-schema-validator'
+import { carOf, rawBlock, sampleDag } from '@strata/car/testing/data'
 import { encodeEntry } from '@strata/local/journal'
 import { delegate } from '@ucanto/core'
 import { ed25519 } from '@ucanto/principal'
@@ -250,6 +251,34 @@ describe('claims and receipts', () => {
       (await call('GET', `/receipts/${CID.createV1(0x0202, await sha256.digest(bytesOf(11)))}`)).status,
     ).toBe(404)
     expect((await call('GET', '/receipts/not-a-cid')).status).toBe(400)
+  })
+})
+
+describe('CARs and blocks', () => {
+  it('answers imports, exports and block reads as described', async () => {
+    const { root, blocks } = sampleDag()
+    const car = carOf([root], blocks)
+    const post = (body: string | Uint8Array, headers: Record<string, string> = bearer) =>
+      call('POST', '/car', { headers: { ...headers, 'content-type': 'application/vnd.ipld.car' }, body })
+    expect((await post(car)).status).toBe(201)
+    expect((await post(car)).status).toBe(200)
+    expect((await post('not a car')).status).toBe(400)
+    expect((await post(car, {})).status).toBe(401)
+    const missing = rawBlock(bytesOf(12)).cid
+    expect((await call('GET', `/car/${root}`)).status).toBe(200)
+    expect((await call('GET', `/car/${missing}`)).status).toBe(404)
+    expect((await call('GET', '/car/not-a-cid')).status).toBe(400)
+    const block = await call('GET', `/block/${root}`)
+    expect(block.status).toBe(200)
+    expect(
+      (
+        await call('GET', `/block/${root}`, {
+          headers: { 'if-none-match': block.headers.get('etag') as string },
+        })
+      ).status,
+    ).toBe(304)
+    expect((await call('GET', `/block/${missing}`)).status).toBe(404)
+    expect((await call('GET', '/block/not-a-cid')).status).toBe(400)
   })
 })
 

@@ -62,7 +62,9 @@ describeS3('container, s3 backend', (settings) => {
   it('creates one bucket per store, stores Piri-style keys, keeps local stores on disk', async () => {
     const app = make(config())
     await app.start()
-    for (const name of STORE_NAMES) expect(await client.bucketExists(`${prefix}${name}`), name).toBe(true)
+    for (const name of [...STORE_NAMES, 'blocks'])
+      expect(await client.bucketExists(`${prefix}${name}`), name).toBe(true)
+    expect(app.locations.blocks).toBe(`s3://${prefix}blocks`)
     expect(app.locations.blobs).toBe(`s3://${prefix}blobs`)
 
     const bytes = new TextEncoder().encode('hello world')
@@ -152,7 +154,8 @@ describeS3('container, s3 backend becoming unreachable', (settings) => {
     const report = await app.cradle.readiness({ timeoutMs: 1000 })
     expect(performance.now() - t0).toBeLessThan(1500)
     expect(report.ready).toBe(false)
-    for (const name of STORE_NAMES) expect(report.checks[name], name).toMatchObject({ ok: false })
+    for (const name of [...STORE_NAMES, 'blocks'])
+      expect(report.checks[name], name).toMatchObject({ ok: false })
     expect(report.checks.blobs?.error).toMatch(/unavailable|ECONNREFUSED/i)
     expect(report.checks.keystore?.ok).toBe(true)
   })

@@ -1,7 +1,14 @@
 import type { IOOptions, ObjectStore } from '@strata/objectstore'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
 import type { BlockIndex, BlockIndexEntry, BlockIndexKey, BlockLocation, Entries } from '../contract.js'
-import { blockPrefix, decodeLocation, eachLimited, encodeLocation, entryKey } from '../locations.js'
+import {
+  blockPrefix,
+  digestOfName,
+  eachLimited,
+  entryPrefix,
+  locationKey,
+  parseLocationName,
+} from '../locations.js'
 
 /** Options for {@link S3BlockIndex}. */
 export interface S3BlockIndexOptions {
@@ -12,15 +19,19 @@ export interface S3BlockIndexOptions {
   backend: ObjectStore
   /** Prepended to every key, e.g. `blocks/`. Default none. */
   prefix?: string
-  /** Requests in flight at once in `putMany` / `deleteMany`. Default 32. */
+  /** Requests in flight at once in `putMany` / `deleteMany`. Default 64. */
   concurrency?: number
 }
 
+const EMPTY = new Uint8Array(0)
+
 /**
- * A block index on S3, as go-ds-s3 keeps Kubo's blocks: one small object per entry,
- * `<prefix><block base32>/<blob base32>` holding varint offset, varint length, written with bounded
- * concurrency. A lookup is one LIST of `<prefix><block>/` and one GET per location (one, unless the
- * block is in several CARs). Stateless: N servers can share the bucket.
+ * A block index on S3, as go-ds-s3 keeps Kubo's blocks: one small object per entry, written with
+ * bounded concurrency. The location is the key itself, `<prefix><block>/<blob>.<offset>.<length>`
+ * (base32 multihashes, decimal numbers) with an empty body, so a lookup is ONE LIST of
+ * `<prefix><block>/` (no GET), and a removal that names its location is one DELETE. Keys that are
+ * not entries (foreign objects under the prefix) are ignored. Stateless: N servers can share the
+ * bucket.
  */
 export class S3BlockIndex implements BlockIndex {
   readonly #backend: ObjectStore
@@ -30,7 +41,7 @@ export class S3BlockIndex implements BlockIndex {
   constructor(options: S3BlockIndexOptions) {
     this.#backend = options.backend
     this.#prefix = options.prefix ?? ''
-    this.#concurrency = options.concurrency ?? 32
+    this.#concurrency = options.concurrency ?? 64
   }
 
   /** Nothing to acquire: the backend is opened by the caller. */
@@ -41,46 +52,56 @@ export class S3BlockIndex implements BlockIndex {
   async putMany(entries: Entries<BlockIndexEntry>, options: IOOptions = {}): Promise<void> {
     await eachLimited(entries, this.#concurrency, async ({ block, location }) => {
       options.signal?.throwIfAborted()
-      const value = encodeLocation(location)
-      await this.#backend.put(this.#prefix + entryKey(block, location.blob), value.byteLength, value, options)
+      await this.#backend.put(this.#prefix + locationKey(block, location), 0, EMPTY, options)
     })
   }
 
   async get(block: MultihashDigest, options: IOOptions = {}): Promise<BlockLocation[]> {
+    const prefix = this.#prefix + blockPrefix(block)
     const locations: BlockLocation[] = []
-    for await (const key of this.#backend.list(this.#prefix + blockPrefix(block), options)) {
-      const stored = await this.#read(key, options)
-      if (stored !== undefined) locations.push(decodeLocation(key.slice(key.lastIndexOf('/') + 1), stored))
+    for await (const key of this.#backend.list(prefix, options)) {
+      const location = parseLocationName(key.slice(prefix.length))
+      if (location !== undefined) locations.push(location)
     }
     return locations
   }
 
   async has(block: MultihashDigest, options: IOOptions = {}): Promise<boolean> {
-    for await (const _key of this.#backend.list(this.#prefix + blockPrefix(block), options)) return true
-    return false
+    return (await this.get(block, options)).length > 0
+  }
+
+  /**
+   * Every entry, in key order (by block name): one LIST request per 1,000 entries, no GET. For
+   * consistency checks and garbage collection, which read the whole index. Keys that are not
+   * entries are skipped.
+   */
+  async *entries(options: IOOptions = {}): AsyncGenerator<BlockIndexEntry> {
+    for await (const key of this.#backend.list(this.#prefix, options)) {
+      const rest = key.slice(this.#prefix.length)
+      const slash = rest.indexOf('/')
+      const location = slash > 0 ? parseLocationName(rest.slice(slash + 1)) : undefined
+      if (location === undefined) continue
+      let block: MultihashDigest
+      try {
+        block = digestOfName(rest.slice(0, slash))
+      } catch {
+        continue
+      }
+      yield { block, location }
+    }
   }
 
   async deleteMany(keys: Entries<BlockIndexKey>, options: IOOptions = {}): Promise<void> {
-    await eachLimited(keys, this.#concurrency, async ({ block, blob }) => {
+    await eachLimited(keys, this.#concurrency, async ({ block, blob, offset, length }) => {
       options.signal?.throwIfAborted()
-      await this.#backend.delete(this.#prefix + entryKey(block, blob), options)
-    })
-  }
-
-  /** The value under `key`, or undefined when it was deleted since it was listed. */
-  async #read(key: string, options: IOOptions): Promise<Uint8Array | undefined> {
-    try {
-      const { size, body } = await this.#backend.get(key, options)
-      const bytes = new Uint8Array(size)
-      let at = 0
-      for await (const chunk of body) {
-        bytes.set(chunk.subarray(0, size - at), at)
-        at += chunk.byteLength
+      if (offset !== undefined && length !== undefined) {
+        await this.#backend.delete(this.#prefix + locationKey(block, { blob, offset, length }), options)
+        return
       }
-      return bytes
-    } catch (error) {
-      if (error instanceof Error && error.name === 'NotFoundError') return undefined
-      throw error
-    }
+      // location not given: every entry of the pair (one, unless written at two locations)
+      for await (const key of this.#backend.list(this.#prefix + entryPrefix(block, blob), options)) {
+        await this.#backend.delete(key, options)
+      }
+    })
   }
 }

@@ -16,6 +16,11 @@ export * from './data.js'
 export interface BlockIndexCapabilities {
   /** Entries in the large-batch case. Default 5,000 (S3: keep it a few hundred). */
   largeBatch?: number
+  /**
+   * A second put of a (block, blob) pair at another location replaces the first (default true).
+   * False: both are kept (the S3 layout, whose key is the location); both hold the block's bytes.
+   */
+  replacesPairs?: boolean
 }
 
 /** How the suite gets a block index to test. */
@@ -45,6 +50,7 @@ const sameLocation = (location: BlockLocation) => ({
  */
 export function blockIndexSuite(name: string, options: BlockIndexSuiteOptions): void {
   const largeBatch = options.supports?.largeBatch ?? 5000
+  const replacesPairs = options.supports?.replacesPairs ?? true
   describe(`BlockIndex conformance: ${name}`, () => {
     let index: BlockIndex
     beforeAll(async () => {
@@ -70,7 +76,7 @@ export function blockIndexSuite(name: string, options: BlockIndexSuiteOptions): 
       }
     })
 
-    it('keeps one location per blob holding the block; a second put for a blob replaces its entry', async () => {
+    it(`keeps one location per blob holding the block; a second put for a blob ${replacesPairs ? 'replaces its entry' : 'adds one'}`, async () => {
       const block = randomMultihash()
       const [first, second] = [randomMultihash(), randomMultihash()]
       await index.putMany([
@@ -81,6 +87,7 @@ export function blockIndexSuite(name: string, options: BlockIndexSuiteOptions): 
       const found = await index.get(block)
       const byOffset = [...found].sort((a, b) => a.offset - b.offset)
       expect(byOffset).toEqual([
+        ...(replacesPairs ? [] : [sameLocation({ blob: first, offset: 1, length: 10 })]),
         sameLocation({ blob: second, offset: 2, length: 10 }),
         sameLocation({ blob: first, offset: 100, length: 10 }),
       ])

@@ -11,9 +11,8 @@ import type { ResponseSends } from './response-sends.js'
 export interface StreamedAnswer {
   status: number
   headers: Record<string, string>
-  body: AsyncIterable<Uint8Array>
-  /** The body's bytes in one piece, when the backend read them so: sent in one `end`, `body` left unread. */
-  bytes?: Uint8Array
+  /** The body: chunks still to be read, or bytes in hand (sent in one `end`). */
+  body: AsyncIterable<Uint8Array> | Uint8Array
 }
 
 /** What a send did: bytes handed to the socket, and how it ended. */
@@ -40,7 +39,7 @@ export async function sendAnswer(
   signal: AbortSignal,
 ): Promise<Sent> {
   const { budget, chunkBytes } = sends
-  if (answer.bytes !== undefined) return sendBytes(res, answer, answer.bytes, sends, signal)
+  if (answer.body instanceof Uint8Array) return sendBytes(res, answer, answer.body, sends, signal)
   const chunks = answer.body[Symbol.asyncIterator]()
   let remaining = Number(answer.headers['Content-Length'] ?? Number.NaN)
   const leaseFor = () =>

@@ -32,9 +32,8 @@ export interface BlobReadRequest {
 export interface BlobAnswer {
   status: 200 | 206 | 304
   headers: Record<string, string>
-  body?: AsyncIterable<Uint8Array>
-  /** The body's bytes in one piece, when the backend read them so (the body then holds nothing). */
-  bytes?: Uint8Array
+  /** Chunks still to be read, or the bytes in one piece when the backend read them so. */
+  body?: AsyncIterable<Uint8Array> | Uint8Array
 }
 
 /** Options for {@link answerBlobRead}. */
@@ -121,9 +120,9 @@ async function answerWithSize(
   return { status: 206, headers, body: multipartBody(plan, read) }
 }
 
-/** `answer` with the read's bytes in one piece, when the backend had them so. */
+/** `answer` with the read's bytes in one piece as its body, when the backend had them so (its body then holds nothing). */
 function withBytes(answer: BlobAnswer, read: BlobResult): BlobAnswer {
-  if (read.bytes !== undefined) answer.bytes = read.bytes
+  if (read.bytes !== undefined) answer.body = read.bytes
   return answer
 }
 

@@ -48,7 +48,9 @@ const getBlob = createRoute({
 
 /** A {@link BlobAnswer} as a Web `Response` (the body streams with backpressure). */
 export function toResponse(answer: BlobAnswer, onBodyError?: (error: unknown) => void): Response {
-  const body = answer.body === undefined ? null : toReadableStream(answer.body, onBodyError)
+  const { body: read } = answer
+  const body =
+    read === undefined || read instanceof Uint8Array ? (read ?? null) : toReadableStream(read, onBodyError)
   return new Response(body, { status: answer.status, headers: answer.headers })
 }
 

@@ -2,18 +2,17 @@
  * `GET` / `HEAD /blob/:digest` answered straight on node:http's response, without the Web
  * `Request`/`Response` bridge: the hot path of ranged reads. The answer is the same
  * `answerBlobRead` the hono route gives (that route still serves `app.request()` and anything
- * this one declines); the body is written by `sendAnswer` (backpressure, a budget shared by all
- * responses for the chunks slow readers hold, a watch that cuts readers that take nothing), a
- * small range in one `end(buffer)`.
+ * this one declines), written by `socketReads` (`../../socket-answer.ts`): with the socket's
+ * backpressure and the server's response budget, a small range in one `end(buffer)`.
  * @packageDocumentation
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BlobStore, MultihashDigest } from '@strata/blobstore'
 import type { RequestRecorder } from '../../../observability/request-middleware.js'
-import { type ErrorLogger, errorAnswer } from '../../error-response.js'
+import type { ErrorLogger } from '../../error-response.js'
 import { etagOf, MAX_DIGEST_TEXT_LENGTH, parseDigest } from '../../protocol/digest.js'
-import { defaultSends, type ResponseSends } from '../../protocol/response-sends.js'
-import { sendAnswer } from '../../protocol/socket-writer.js'
+import type { ResponseSends } from '../../protocol/response-sends.js'
+import { socketReads } from '../../socket-answer.js'
 import { type AnswerOptions, answerBlobRead } from './answer.js'
 
 /** The route label of blob reads in metrics and the request log. */
@@ -29,10 +28,7 @@ export interface BlobSocketReadsOptions extends AnswerOptions {
   record: RequestRecorder
   /** Where server-side failures (5xx, a body failing midway) are logged. */
   logger?: ErrorLogger
-  /**
-   * What bodies are written with: the budget of the chunks slow readers hold, the watch that cuts
-   * readers that take nothing. Default {@link defaultSends}.
-   */
+  /** The response budget and the watch on slow readers (one per server); default a budget of its own. */
   sends?: ResponseSends
 }
 
@@ -45,78 +41,20 @@ export interface BlobSocketReadsOptions extends AnswerOptions {
 export function blobSocketReads(
   options: BlobSocketReadsOptions,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { blobs, record, logger } = options
-  const sends = options.sends ?? defaultSends()
+  const { blobs, record, logger, sends } = options
   const answerOptions = options.maxRanges === undefined ? {} : { maxRanges: options.maxRanges }
   const digests = new DigestCache(1024)
-  return (req, res) => {
-    const method = req.method
-    if (method !== 'GET' && method !== 'HEAD') return false
-    const match = BLOB_PATH.exec(req.url ?? '')
-    if (match === null) return false
-    const started = performance.now()
-    const controller = new AbortController()
-    res.once('close', () => {
-      if (!res.writableFinished) controller.abort()
-    })
-    const signal = controller.signal
-    const header = (name: string) => {
-      const value = req.headers[name]
-      return Array.isArray(value) ? value.join(', ') : value
-    }
-    const finish = (
-      status: number,
-      bytesOut: number,
-      outcome: 'end' | 'aborted' | Error,
-      errorName?: string,
-    ) => {
-      const path = (req.url ?? '').split('?', 1)[0] ?? ''
-      const line = {
-        method,
-        path,
-        route: BLOB_READ_ROUTE,
-        status,
-        bytesIn: 0,
-        bytesOut,
-        ms: performance.now() - started,
-      }
-      record(line, { outcome, errorName })
-    }
-    void (async () => {
-      try {
-        const { digest, etag } = digests.parse(match[1] as string)
-        const answer = await answerBlobRead(
-          blobs,
-          digest,
-          { method, header, signal },
-          { ...answerOptions, etag },
-        )
-        if (answer.body === undefined) {
-          res.writeHead(answer.status, answer.headers)
-          res.end()
-          return finish(answer.status, 0, 'end')
-        }
-        const sent = await sendAnswer(
-          res,
-          answer as typeof answer & { body: AsyncIterable<Uint8Array> },
-          sends,
-          signal,
-        )
-        if (sent.outcome instanceof Error && !signal.aborted) {
-          logger?.error({ err: sent.outcome, path: req.url }, 'blob body failed mid-response')
-        }
-        finish(answer.status, sent.bytes, signal.aborted ? 'aborted' : sent.outcome)
-      } catch (error) {
-        const failed = errorAnswer(error, { signal, ...(logger === undefined ? {} : { logger }) })
-        if (failed.status === 499 || res.destroyed) return finish(499, 0, 'aborted')
-        res.writeHead(failed.status, { ...failed.headers, 'Content-Length': Buffer.byteLength(failed.body) })
-        res.end(method === 'HEAD' ? undefined : failed.body)
-        const name = (error as { name?: unknown }).name
-        finish(failed.status, 0, 'end', typeof name === 'string' ? name : 'InternalError')
-      }
-    })()
-    return true
-  }
+  return socketReads({
+    path: BLOB_PATH,
+    route: BLOB_READ_ROUTE,
+    record,
+    ...(sends === undefined ? {} : { sends }),
+    ...(logger === undefined ? {} : { logger }),
+    answer: (text, request) => {
+      const { digest, etag } = digests.parse(text)
+      return answerBlobRead(blobs, digest, request, { ...answerOptions, etag })
+    },
+  })
 }
 
 /**
