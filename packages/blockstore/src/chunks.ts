@@ -36,9 +36,12 @@ export async function gather(
   return concat(parts, total)
 }
 
-/** One chunk: the bytes themselves when there is one part, else a copy of them all. */
+/**
+ * One chunk: the bytes themselves when there is one part (a plain `Uint8Array` view of a `Buffer`,
+ * so every backend yields the same type), else a copy of them all.
+ */
 export function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0] as Uint8Array
+  if (parts.length === 1) return plain(parts[0] as Uint8Array)
   const out = new Uint8Array(total)
   let at = 0
   for (const part of parts) {
@@ -46,6 +49,13 @@ export function concat(parts: readonly Uint8Array[], total: number): Uint8Array 
     at += part.byteLength
   }
   return out
+}
+
+/** `bytes` as a plain `Uint8Array` (a view, no copy, of a `Buffer`'s memory). */
+function plain(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
 /** Whether blocks of `cid`'s hash function can be verified on read. */
