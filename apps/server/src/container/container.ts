@@ -1,5 +1,6 @@
 import type { SignatureV4 } from '@smithy/signature-v4'
 import { VerifiedBlobStore } from '@strata/blobstore'
+import { CarStore } from '@strata/car'
 import { RetrievalJournal } from '@strata/local/journal'
 import type { KeyStore } from '@strata/local/keystore'
 import { AcceptanceStore, type Acceptances } from '@strata/stores/acceptance'
@@ -20,6 +21,7 @@ import type { Config, StorageBackend } from '../config/schema.js'
 import { createSigner, loadIdentity, type NodeIdentity } from '../identity/index.js'
 import { type AuthTokenSource, generateAuthToken, persistentAuthToken } from './auth-token.js'
 import { type BackendSet, createBackend, STORE_NAMES } from './backends.js'
+import { createCarParts } from './cars.js'
 import { Lifecycle, type Resource } from './lifecycle.js'
 import {
   createReadiness,
@@ -37,6 +39,8 @@ export interface Cradle {
   logger: Logger
   /** The blob store over the selected backend. */
   blobs: VerifiedBlobStore
+  /** CARs and their blocks (block index + records beside the blob store; see `./cars.ts`). */
+  cars: CarStore
   allocations: Allocations
   acceptances: Acceptances
   /** Claims (Piri's claim store). */
@@ -186,8 +190,9 @@ export function createContainer(config: Config, options: CreateContainerOptions 
     open: () => journal.open(),
     close: () => journal.close(),
   }
+  const carParts = createCarParts(config)
   const lifecycle = new Lifecycle(
-    [...backend.resources, identityResource, journalResource, authResource],
+    [...backend.resources, ...carParts.resources, identityResource, journalResource, authResource],
     logger,
   )
 
@@ -204,6 +209,7 @@ export function createContainer(config: Config, options: CreateContainerOptions 
     config: asValue(config),
     logger: asValue(logger),
     blobs: asValue(blobs),
+    cars: asValue(new CarStore({ blobs, index: carParts.index, records: carParts.records })),
     allocations: asValue(new AllocationStore({ backend: stores.allocations, ...suffix })),
     acceptances: asValue(new AcceptanceStore({ backend: stores.acceptances, ...suffix })),
     claims: asValue(new ClaimStore({ backend: stores.claims })),
@@ -223,7 +229,11 @@ export function createContainer(config: Config, options: CreateContainerOptions 
     container,
     cradle: container.cradle,
     backend: backend.kind,
-    locations: Object.freeze({ ...backend.locations }),
+    locations: Object.freeze({
+      ...backend.locations,
+      blockIndex: carParts.locations.index,
+      carRecords: carParts.locations.records,
+    }),
     async start() {
       await lifecycle.start()
       logger.info({ backend: backend.kind, locations: backend.locations }, 'storage opened')

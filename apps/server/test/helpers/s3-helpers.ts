@@ -20,9 +20,9 @@ export function s3Env(settings: S3TestSettings, bucketPrefix: string): Record<st
   }
 }
 
-/** Empties and removes every store bucket of `bucketPrefix` that exists (the test server keeps data in RAM). */
+/** Empties and removes every store bucket of `bucketPrefix` that exists (the CAR store's too) (the test server keeps data in RAM). */
 export async function dropStoreBuckets(client: Client, bucketPrefix: string): Promise<void> {
-  for (const name of STORE_NAMES) {
+  for (const name of [...STORE_NAMES, 'blocks', 'cars']) {
     const bucket = `${bucketPrefix}${name}`
     if (!(await client.bucketExists(bucket).catch(() => false))) continue
     await emptyBucket(client, bucket)
