@@ -14,6 +14,7 @@
  * `@strata/blockstore/kubo`.
  * @packageDocumentation
  */
+export type { DagScope, ExportCarOptions } from './car-export.js'
 export { type BlockInput, verifiableOnRead } from './chunks.js'
 export * from './errors.js'
 export {

@@ -5,6 +5,7 @@ import { NotFoundError } from 'interface-store'
 import { equals } from 'multiformats/bytes'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
+import { type ExportCarOptions, exportDagCar } from './car-export.js'
 import { type BlockInput, gather, inOrder, once, verified } from './chunks.js'
 import { IdentityMismatchError, ReadOnlyError } from './errors.js'
 
@@ -207,6 +208,23 @@ export class StrataBlockstore implements Blockstore {
       }
     }
     throw new NotFoundError(`block ${cid} not found`)
+  }
+
+  /**
+   * A CARv1 of the DAG under `root` as the Trustless Gateway serves it (`order=dfs`, `dups=n`):
+   * the scope's blocks depth first, each once, identity blocks left out, each verified as read.
+   * Memory: the CIDs already sent (to send each once) and a block whose links are followed.
+   * @throws {NotFoundError} the root is missing (at the first `next()`, before any byte); a block
+   *   missing later errors the stream (the CAR is incomplete).
+   * @throws {DigestMismatchError | BlockTooLargeError} a block does not verify, or one whose links
+   *   must be read is over `maxBlockSize` (the stream errors).
+   */
+  exportCar(root: CID, options: ExportCarOptions = {}): AsyncGenerator<Uint8Array> {
+    const source = {
+      open: (cid: CID, io: AbortOptions) => this.open(cid, io),
+      maxBlockSize: this.#maxBlockSize,
+    }
+    return exportDagCar(source, root, options)
   }
 
   #writable(operation: string): void {
