@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { OpenAPIHono } from '@hono/zod-openapi'
+import { StrataBlockstore } from '@strata/blockstore'
+import { DEFAULT_MAX_BLOCK_SIZE } from '@strata/car'
 import type { Logger } from 'pino'
 import type { StrataContainer } from './container/index.js'
 import { errorHandler, routeNotFound } from './http/error-response.js'
@@ -10,6 +12,7 @@ import { blobReadRoutes, blobSocketReads, blobWriteRoutes } from './http/routes/
 import { claimRoutes } from './http/routes/claims.js'
 import type { RouteContext } from './http/routes/context.js'
 import { healthRoutes } from './http/routes/health.js'
+import { ipfsRoutes } from './http/routes/ipfs.js'
 import { receiptRoutes } from './http/routes/receipts.js'
 import { createMetrics, observeRequests, requestRecorder, type StrataMetrics } from './observability/index.js'
 
@@ -73,6 +76,15 @@ export function createApp(options: CreateAppOptions): StrataApp {
   app.route('/', allocationRoutes(context))
   app.route('/', acceptanceRoutes(context))
   app.route('/', claimRoutes({ claims: cradle.claims }))
+  // The gateway's blocks: read only; a block up to the CAR limit is read (and verified) whole
+  // before its answer starts, so a corrupt block is a 500, never a broken 200.
+  const blocks = new StrataBlockstore({
+    blobs: cradle.blobs,
+    cars: cradle.cars,
+    readOnly: true,
+    chunkSize: DEFAULT_MAX_BLOCK_SIZE,
+  })
+  app.route('/', ipfsRoutes({ blocks, logger }))
   app.route('/', receiptRoutes({ journal: cradle.journal, authToken: () => cradle.authToken, logger }))
   const fastPath = blobSocketReads({
     blobs: cradle.blobs,

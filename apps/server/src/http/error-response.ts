@@ -30,6 +30,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   NotFoundError: 404,
   RouteNotFound: 404,
   DigestMismatchError: 409,
+  NotAcceptable: 406,
   PreconditionFailed: 412,
   PreconditionFailedError: 412,
   TooLargeError: 413,
