@@ -5,6 +5,7 @@ import { DEFAULT_MAX_BLOCK_SIZE } from '@strata/car'
 import type { Logger } from 'pino'
 import type { StrataContainer } from './container/index.js'
 import { errorHandler, routeNotFound } from './http/error-response.js'
+import { cors } from './http/middleware/cors.js'
 import { createRouter } from './http/openapi.js'
 import { acceptanceRoutes } from './http/routes/acceptances.js'
 import { allocationRoutes } from './http/routes/allocations.js'
@@ -59,6 +60,7 @@ export function createApp(options: CreateAppOptions): StrataApp {
   }
   const app = createRouter()
   app.use('*', observeRequests({ logger, metrics }))
+  app.use('*', cors({ writeOrigins: cradle.config.server.cors.writeOrigins }))
   app.onError(errorHandler({ logger }))
   app.notFound(routeNotFound)
   const readiness =

@@ -47,6 +47,7 @@ describe('defaults', () => {
         maxBlobSize: DEFAULT_MAX_BLOB_SIZE,
         presignExpiresIn: 900,
         idleTimeoutMs: 60_000,
+        cors: { writeOrigins: [] },
       },
       log: { level: 'info' },
       storage: {

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BlobStore, MultihashDigest } from '@strata/blobstore'
 import type { RequestRecorder } from '../../../observability/request-middleware.js'
 import { type ErrorLogger, errorAnswer } from '../../error-response.js'
+import { PUBLIC_READ_CORS } from '../../protocol/cors.js'
 import { etagOf, MAX_DIGEST_TEXT_LENGTH, parseDigest } from '../../protocol/digest.js'
 import { type AnswerOptions, answerBlobRead, type BlobAnswer } from './answer.js'
 
@@ -95,7 +96,11 @@ export function blobSocketReads(
       } catch (error) {
         const failed = errorAnswer(error, { signal, ...(logger === undefined ? {} : { logger }) })
         if (failed.status === 499 || res.destroyed) return finish(499, 0, 'aborted')
-        res.writeHead(failed.status, { ...failed.headers, 'Content-Length': Buffer.byteLength(failed.body) })
+        res.writeHead(failed.status, {
+          ...failed.headers,
+          ...PUBLIC_READ_CORS,
+          'Content-Length': Buffer.byteLength(failed.body),
+        })
         res.end(method === 'HEAD' ? undefined : failed.body)
         const name = (error as { name?: unknown }).name
         finish(failed.status, 0, 'end', typeof name === 'string' ? name : 'InternalError')
