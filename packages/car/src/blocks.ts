@@ -3,6 +3,7 @@ import type { IOOptions } from '@strata/objectstore'
 import type { CID } from 'multiformats/cid'
 import type { BlockIndex, BlockLocation } from './contract.js'
 import { BlockNotFoundError } from './errors.js'
+import type { LocationCache } from './location-cache.js'
 import { IDENTITY, verifyBlock } from './read/verify.js'
 
 /**
@@ -17,12 +18,23 @@ export async function readBlock(
   index: BlockIndex,
   cid: CID,
   options: IOOptions = {},
+  cache?: LocationCache,
 ): Promise<Uint8Array> {
   if (cid.multihash.code === IDENTITY) return cid.multihash.digest
+  const cached = cache?.get(cid.multihash)
+  if (cached !== undefined) {
+    const bytes = await readLocation(blobs, cached, options)
+    if (bytes !== undefined) {
+      await verifyBlock(cid, bytes, cached.offset)
+      return bytes
+    }
+    cache?.delete(cid.multihash) // its blob is gone: ask the index
+  }
   for (const location of await index.get(cid.multihash, options)) {
     const bytes = await readLocation(blobs, location, options)
     if (bytes === undefined) continue
     await verifyBlock(cid, bytes, location.offset)
+    cache?.set(cid.multihash, location)
     return bytes
   }
   throw new BlockNotFoundError(cid)
