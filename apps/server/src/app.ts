@@ -14,6 +14,7 @@ import { claimRoutes } from './http/routes/claims.js'
 import type { RouteContext } from './http/routes/context.js'
 import { healthRoutes } from './http/routes/health.js'
 import { ipfsRoutes } from './http/routes/ipfs.js'
+import { ipfsSocketReads } from './http/routes/ipfs-socket.js'
 import { receiptRoutes } from './http/routes/receipts.js'
 import { createMetrics, observeRequests, requestRecorder, type StrataMetrics } from './observability/index.js'
 
@@ -85,13 +86,14 @@ export function createApp(options: CreateAppOptions): StrataApp {
     cars: cradle.cars,
     readOnly: true,
     chunkSize: DEFAULT_MAX_BLOCK_SIZE,
+    prefer: 'cars',
   })
   app.route('/', ipfsRoutes({ blocks, logger }))
   app.route('/', receiptRoutes({ journal: cradle.journal, authToken: () => cradle.authToken, logger }))
-  const fastPath = blobSocketReads({
-    blobs: cradle.blobs,
-    record: requestRecorder({ logger, metrics }),
-    logger,
-  })
+  const record = requestRecorder({ logger, metrics })
+  const blobFastPath = blobSocketReads({ blobs: cradle.blobs, record, logger })
+  const ipfsFastPath = ipfsSocketReads({ blocks, record, logger })
+  const fastPath = (req: IncomingMessage, res: ServerResponse) =>
+    blobFastPath(req, res) || ipfsFastPath(req, res)
   return { app, metrics, fastPath }
 }

@@ -34,6 +34,11 @@ export interface StrataBlockstoreOptions {
   chunkSize?: number
   /** `putMany` and `deleteMany` calls in flight. Default 8. */
   concurrency?: number
+  /**
+   * Where reads look first: `blobs` (default; blocks put through the blockstore) or `cars` (a
+   * gateway whose blocks mostly come in CARs: an index miss costs less than a file or S3 miss).
+   */
+  prefer?: 'blobs' | 'cars'
 }
 
 /** A block opened for reading: its size, and its bytes verified as they stream. */
@@ -67,6 +72,7 @@ export class StrataBlockstore implements Blockstore {
   readonly #maxBlockSize: number
   readonly #chunkSize: number
   readonly #concurrency: number
+  readonly #carsFirst: boolean
 
   constructor(options: StrataBlockstoreOptions) {
     this.#blobs = options.blobs
@@ -75,6 +81,7 @@ export class StrataBlockstore implements Blockstore {
     this.#maxBlockSize = options.maxBlockSize ?? DEFAULT_MAX_BLOCK_SIZE
     this.#chunkSize = options.chunkSize ?? 64 * 1024
     this.#concurrency = options.concurrency ?? 8
+    this.#carsFirst = options.prefer === 'cars' && options.cars !== undefined
   }
 
   /**
@@ -193,20 +200,10 @@ export class StrataBlockstore implements Blockstore {
       return { size: bytes.byteLength, source: 'identity', body: once(bytes) }
     }
     const io = signal ? { signal } : {}
-    try {
-      const { size, body } = await this.#blobs.get(cid.multihash, io)
-      return { size, source: 'blob', body: verified(cid, body, this.#chunkSize) }
-    } catch (error) {
-      if (!isNamed(error, 'NotFoundError')) throw error
-    }
-    if (this.#cars !== undefined) {
-      try {
-        const bytes = await this.#cars.getBlock(cid, io)
-        return { size: bytes.byteLength, source: 'car', body: once(bytes) }
-      } catch (error) {
-        if (!isNamed(error, 'BlockNotFoundError')) throw error
-      }
-    }
+    const found = this.#carsFirst
+      ? ((await this.#fromCars(cid, io)) ?? (await this.#fromBlobs(cid, io)))
+      : ((await this.#fromBlobs(cid, io)) ?? (await this.#fromCars(cid, io)))
+    if (found !== undefined) return found
     throw new NotFoundError(`block ${cid} not found`)
   }
 
@@ -225,6 +222,29 @@ export class StrataBlockstore implements Blockstore {
       maxBlockSize: this.#maxBlockSize,
     }
     return exportDagCar(source, root, options)
+  }
+
+  /** The block as a blob of its own, or undefined. */
+  async #fromBlobs(cid: CID, io: AbortOptions): Promise<BlockRead | undefined> {
+    try {
+      const { size, body } = await this.#blobs.get(cid.multihash, io)
+      return { size, source: 'blob', body: verified(cid, body, this.#chunkSize) }
+    } catch (error) {
+      if (isNamed(error, 'NotFoundError')) return undefined
+      throw error
+    }
+  }
+
+  /** The block from an imported CAR (read and verified whole), or undefined. */
+  async #fromCars(cid: CID, io: AbortOptions): Promise<BlockRead | undefined> {
+    if (this.#cars === undefined) return undefined
+    try {
+      const bytes = await this.#cars.getBlock(cid, io)
+      return { size: bytes.byteLength, source: 'car', body: once(bytes) }
+    } catch (error) {
+      if (isNamed(error, 'BlockNotFoundError')) return undefined
+      throw error
+    }
   }
 
   #writable(operation: string): void {

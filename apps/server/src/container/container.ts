@@ -209,7 +209,9 @@ export function createContainer(config: Config, options: CreateContainerOptions 
     config: asValue(config),
     logger: asValue(logger),
     blobs: asValue(blobs),
-    cars: asValue(new CarStore({ blobs, index: carParts.index, records: carParts.records })),
+    cars: asValue(
+      new CarStore({ blobs, index: carParts.index, records: carParts.records, locationCacheSize: 32_768 }),
+    ),
     allocations: asValue(new AllocationStore({ backend: stores.allocations, ...suffix })),
     acceptances: asValue(new AcceptanceStore({ backend: stores.acceptances, ...suffix })),
     claims: asValue(new ClaimStore({ backend: stores.claims })),

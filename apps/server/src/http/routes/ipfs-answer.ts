@@ -10,6 +10,7 @@ import type { CID } from 'multiformats/cid'
 import { HttpError } from '../../errors.js'
 import { parseCid } from '../protocol/cid.js'
 import { ifNoneMatchMatches } from '../protocol/conditionals.js'
+import { PUBLIC_READ_CORS } from '../protocol/cors.js'
 import {
   attachment,
   CAR_CONTENT_TYPE,
@@ -59,6 +60,7 @@ export async function answerIpfs(blocks: StrataBlockstore, request: IpfsRequest)
     'X-Ipfs-Path': `/ipfs/${request.cid}`,
     'X-Ipfs-Roots': name,
     Vary: 'Accept',
+    ...PUBLIC_READ_CORS,
     ...(answer.negotiated ? { 'Content-Location': contentLocation(request, answer.format) } : {}),
   }
   const filename = request.query('filename')

@@ -119,7 +119,7 @@ export function blobSocketReads(
  * a truncated answer.
  * @throws what the body threw before its first byte was sent.
  */
-async function send(
+export async function send(
   answer: Required<BlobAnswer>,
   res: ServerResponse,
   signal: AbortSignal,
