@@ -60,9 +60,6 @@ request = function()
   local r = requests[math.random(#requests)]
   return wrk.format("GET", r.path, r.headers)
 end
-response = function(status, headers, body)
-  if status ~= 200 and status ~= 206 then wrk.thread:stop() end
-end
 `
 }
 

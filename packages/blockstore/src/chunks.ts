@@ -52,7 +52,7 @@ export function concat(parts: readonly Uint8Array[], total: number): Uint8Array 
 }
 
 /** `bytes` as a plain `Uint8Array` (a view, no copy, of a `Buffer`'s memory). */
-function plain(bytes: Uint8Array): Uint8Array {
+export function plain(bytes: Uint8Array): Uint8Array {
   return bytes.constructor === Uint8Array
     ? bytes
     : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)

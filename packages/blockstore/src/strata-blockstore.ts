@@ -6,7 +6,7 @@ import { equals } from 'multiformats/bytes'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { type ExportCarOptions, exportDagCar } from './car-export.js'
-import { type BlockInput, gather, inOrder, once, verified } from './chunks.js'
+import { type BlockInput, gather, inOrder, once, plain, verified } from './chunks.js'
 import { IdentityMismatchError, ReadOnlyError } from './errors.js'
 
 /** The identity multihash: the CID carries the block itself. */
@@ -240,7 +240,7 @@ export class StrataBlockstore implements Blockstore {
     if (this.#cars === undefined) return undefined
     try {
       const bytes = await this.#cars.getBlock(cid, io)
-      return { size: bytes.byteLength, source: 'car', body: once(bytes) }
+      return { size: bytes.byteLength, source: 'car', body: once(plain(bytes)) }
     } catch (error) {
       if (isNamed(error, 'BlockNotFoundError')) return undefined
       throw error

@@ -69,13 +69,21 @@ async function readLocation(
     if (error instanceof Error && error.name === 'NotFoundError') return undefined
     throw error
   }
-  const bytes = new Uint8Array(length)
+  let bytes: Uint8Array | undefined
   let at = 0
   for await (const chunk of body) {
+    // the common case, one chunk of exactly the block (flatfs, memory): kept as is, no copy
+    if (bytes === undefined && chunk.byteLength === length) {
+      bytes = chunk
+      at = length
+      continue
+    }
+    bytes ??= new Uint8Array(length)
     const take = Math.min(chunk.byteLength, length - at)
     bytes.set(chunk.subarray(0, take), at)
     at += take
   }
+  bytes ??= new Uint8Array(0)
   // a blob shorter than the index says: what was read does not verify, and is not returned
   return at === length ? bytes : bytes.subarray(0, at)
 }
