@@ -208,6 +208,36 @@ export class StrataBlockstore implements Blockstore {
   }
 
   /**
+   * The block's size and where it is, without opening a blob's body (a HEAD answer). A block of a
+   * CAR is read and verified (it is small); an identity CID needs no I/O.
+   * @throws {NotFoundError} no blob and no imported CAR holds the block.
+   * @throws {DigestMismatchError} a block of a CAR does not verify.
+   */
+  async stat(cid: CID, options: AbortOptions = {}): Promise<Omit<BlockRead, 'body'>> {
+    const { signal } = options
+    signal?.throwIfAborted()
+    if (cid.multihash.code === IDENTITY) return { size: cid.multihash.digest.byteLength, source: 'identity' }
+    const io = signal ? { signal } : {}
+    const fromBlobs = async () => {
+      try {
+        return { size: (await this.#blobs.stat(cid.multihash, io)).size, source: 'blob' as const }
+      } catch (error) {
+        if (isNamed(error, 'NotFoundError')) return undefined
+        throw error
+      }
+    }
+    const fromCars = async () => {
+      const read = await this.#fromCars(cid, io)
+      return read === undefined ? undefined : { size: read.size, source: 'car' as const }
+    }
+    const found = this.#carsFirst
+      ? ((await fromCars()) ?? (await fromBlobs()))
+      : ((await fromBlobs()) ?? (await fromCars()))
+    if (found !== undefined) return found
+    throw new NotFoundError(`block ${cid} not found`)
+  }
+
+  /**
    * A CARv1 of the DAG under `root` as the Trustless Gateway serves it (`order=dfs`, `dups=n`):
    * the scope's blocks depth first, each once, identity blocks left out, each verified as read.
    * Memory: the CIDs already sent (to send each once) and a block whose links are followed.
@@ -228,7 +258,7 @@ export class StrataBlockstore implements Blockstore {
   async #fromBlobs(cid: CID, io: AbortOptions): Promise<BlockRead | undefined> {
     try {
       const { size, body } = await this.#blobs.get(cid.multihash, io)
-      return { size, source: 'blob', body: verified(cid, body, this.#chunkSize) }
+      return { size, source: 'blob', body: releasing(verified(cid, body, this.#chunkSize), body) }
     } catch (error) {
       if (isNamed(error, 'NotFoundError')) return undefined
       throw error
@@ -250,6 +280,28 @@ export class StrataBlockstore implements Blockstore {
   #writable(operation: string): void {
     if (this.#readOnly) throw new ReadOnlyError(operation)
   }
+}
+
+/**
+ * `outer` whose `return()` also releases `inner` (a backend body holding a file handle or a socket),
+ * even when `outer` never started: an async generator returned before its first `next()` skips its
+ * own cleanup.
+ */
+function releasing(
+  outer: AsyncGenerator<Uint8Array>,
+  inner: AsyncIterable<Uint8Array>,
+): AsyncGenerator<Uint8Array> {
+  const close = outer.return.bind(outer)
+  outer.return = async (value) => {
+    try {
+      return await close(value)
+    } finally {
+      const body = inner as Partial<AsyncIterator<Uint8Array>> & { destroy?: () => void }
+      if (typeof body.return === 'function') await body.return()
+      else body.destroy?.() // a Node stream
+    }
+  }
+  return outer
 }
 
 function isNamed(error: unknown, name: string): boolean {

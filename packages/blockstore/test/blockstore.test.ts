@@ -221,3 +221,51 @@ describe('StrataBlockstore (flatfs): a block changed on disk is never returned',
     },
   )
 })
+
+describe('StrataBlockstore.open and stat: what an HTTP answer needs before its headers', () => {
+  it('stat answers size and source without opening a body; a body returned unread releases the backend', async () => {
+    const backend = new MemoryObjectStore()
+    let opened = 0
+    let released = 0
+    const get = backend.get.bind(backend)
+    backend.get = async (...args) => {
+      const result = await get(...args)
+      const inner = result.body[Symbol.asyncIterator]()
+      opened++
+      // a backend body holding its handle from the start, released by return() even unstarted
+      // (as flatfs's PositionedBody)
+      const body: AsyncIterableIterator<Uint8Array> = {
+        [Symbol.asyncIterator]: () => body,
+        next: async () => {
+          const next = await inner.next()
+          if (next.done) released++
+          return next
+        },
+        return: async () => {
+          released++
+          return { done: true, value: undefined }
+        },
+      }
+      return { ...result, body }
+    }
+    const blobs = new VerifiedBlobStore({ backend })
+    const cars = new CarStore({ blobs, index: new MemoryBlockIndex(), records: new MemoryObjectStore() })
+    const store = new StrataBlockstore({ blobs, cars })
+    const blob = rawBlock(new Uint8Array(100_000).fill(3))
+    await store.put(blob.cid, blob.bytes)
+    const inCar = rawBlock(bytesOf('in a CAR'))
+    await cars.importCar(carOf([inCar.cid], [inCar]))
+    opened = 0
+    expect(await store.stat(blob.cid)).toEqual({ size: 100_000, source: 'blob' })
+    expect(opened).toBe(0)
+    expect(await store.stat(inCar.cid)).toEqual({ size: inCar.bytes.byteLength, source: 'car' })
+    expect(await store.stat(rawBlock(bytesOf('x'), 'identity').cid)).toEqual({ size: 1, source: 'identity' })
+    expect((await rejectionOf(store.stat(rawBlock(bytesOf('nowhere')).cid))).name).toBe('NotFoundError')
+    opened = 0
+    released = 0
+    const read = await store.open(blob.cid)
+    expect(read).toMatchObject({ size: 100_000, source: 'blob' })
+    await read.body.return(undefined)
+    expect([opened, released]).toEqual([1, 1])
+  })
+})

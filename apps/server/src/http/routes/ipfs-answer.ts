@@ -77,14 +77,17 @@ export async function answerIpfs(blocks: StrataBlockstore, request: IpfsRequest)
   if (answer.format === 'raw') {
     headers['Content-Type'] = RAW_MEDIA_TYPE
     headers['Content-Disposition'] = attachment(filename ?? `${name}.bin`)
+    if (request.method === 'HEAD') {
+      const { size } = await blocks.stat(cid, io).catch((error) => {
+        throw missing(error)
+      })
+      headers['Content-Length'] = String(size)
+      return { status: 200, headers }
+    }
     const read = await blocks.open(cid, io).catch((error) => {
       throw missing(error)
     })
     headers['Content-Length'] = String(read.size)
-    if (request.method === 'HEAD') {
-      await read.body.return(undefined)
-      return { status: 200, headers }
-    }
     return { status: 200, headers, body: await started(cid, read.body) }
   }
   headers['Content-Type'] = CAR_CONTENT_TYPE
