@@ -50,7 +50,7 @@ export interface IpfsAnswer {
  *   not here), 500 (a stored block does not match its CID; logged, never served).
  */
 export async function answerIpfs(blocks: StrataBlockstore, request: IpfsRequest): Promise<IpfsAnswer> {
-  const cid = parseCid(request.cid)
+  const cid = parsed(request.cid)
   const answer = negotiate({ query: request.query, accept: request.header('accept') })
   const name = cid.toString()
   const headers: Record<string, string> = {
@@ -101,6 +101,20 @@ export async function answerIpfs(blocks: StrataBlockstore, request: IpfsRequest)
     ...io,
   })
   return { status: 200, headers, body: await started(cid, car, missing) }
+}
+
+/** The most recently asked CIDs, parsed once (CID parsing shows on the per-request path). */
+const PARSED = new Map<string, CID>()
+const PARSED_CAPACITY = 1024
+
+/** `parseCid`, remembered for valid CIDs (a bad one throws each time). */
+function parsed(text: string): CID {
+  const found = PARSED.get(text)
+  if (found !== undefined) return found
+  const cid = parseCid(text)
+  if (PARSED.size >= PARSED_CAPACITY) PARSED.delete(PARSED.keys().next().value as string)
+  PARSED.set(text, cid)
+  return cid
 }
 
 /**
