@@ -73,6 +73,21 @@ async function wrk(url, script, seconds, connections) {
   return rps
 }
 
+/** wrk, installed from Debian's packages when missing and this is root (as nginx is for http-download). */
+async function ensureWrk(log) {
+  const present = await run_('wrk', ['--version']).then(
+    () => true,
+    (error) => error.code !== 'ENOENT',
+  )
+  if (present) return
+  if (process.getuid?.() !== 0) throw new Error('wrk is not installed: apt-get install wrk')
+  log('  installing wrk (apt-get install wrk)')
+  await run_('apt-get', ['update', '-qq'])
+  await run_('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'wrk'], {
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  })
+}
+
 /** Checks once that both routes answer the block's exact bytes. */
 async function verify(url, car, entry, blobPath) {
   const raw = new Uint8Array(await (await fetch(`${url}/ipfs/${entry.cid}?format=raw`)).arrayBuffer())
@@ -95,9 +110,7 @@ export async function run({ quick, log }) {
   await mkdir(logDir, { recursive: true })
   let server
   try {
-    await run_('wrk', ['--version']).catch((error) => {
-      if (error.code === 'ENOENT') throw new Error('wrk is not installed: apt-get install wrk')
-    })
+    await ensureWrk(log)
     // import the CARs with the library, on the data directory the server then opens
     const sets = { '1 KiB': carWithOffsets(2000, KiB), '256 KiB': carWithOffsets(64, 256 * KiB) }
     const config = configSchema.parse({
