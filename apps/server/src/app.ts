@@ -1,8 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { OpenAPIHono } from '@hono/zod-openapi'
+import { StrataBlockstore } from '@strata/blockstore'
+import { DEFAULT_MAX_BLOCK_SIZE } from '@strata/car'
 import type { Logger } from 'pino'
 import type { StrataContainer } from './container/index.js'
 import { errorHandler, routeNotFound } from './http/error-response.js'
+import { cors } from './http/middleware/cors.js'
 import { createRouter, serveOpenApi } from './http/openapi.js'
 import { ResponseSends } from './http/protocol/response-sends.js'
 import { acceptanceRoutes } from './http/routes/acceptances.js'
@@ -13,6 +16,8 @@ import { carExportRoutes, carImportRoutes } from './http/routes/cars/index.js'
 import { claimRoutes } from './http/routes/claims.js'
 import type { RouteContext } from './http/routes/context.js'
 import { healthRoutes } from './http/routes/health.js'
+import { ipfsRoutes } from './http/routes/ipfs.js'
+import { ipfsSocketReads } from './http/routes/ipfs-socket.js'
 import { receiptRoutes } from './http/routes/receipts.js'
 import { firstOf } from './http/socket-answer.js'
 import { createMetrics, observeRequests, requestRecorder, type StrataMetrics } from './observability/index.js'
@@ -62,6 +67,7 @@ export function createApp(options: CreateAppOptions): StrataApp {
   }
   const app = createRouter()
   app.use('*', observeRequests({ logger, metrics }))
+  app.use('*', cors({ writeOrigins: cradle.config.server.cors.writeOrigins }))
   app.onError(errorHandler({ logger }))
   app.notFound(routeNotFound)
   const readiness =
@@ -94,6 +100,16 @@ export function createApp(options: CreateAppOptions): StrataApp {
     }),
   )
   app.route('/', blockReadRoutes({ cars: cradle.cars }))
+  // The gateway's blocks: read only; a block up to the CAR limit is read (and verified) whole
+  // before its answer starts, so a corrupt block is a 500, never a broken 200.
+  const blocks = new StrataBlockstore({
+    blobs: cradle.blobs,
+    cars: cradle.cars,
+    readOnly: true,
+    chunkSize: DEFAULT_MAX_BLOCK_SIZE,
+    prefer: 'cars',
+  })
+  app.route('/', ipfsRoutes({ blocks, logger }))
   serveOpenApi(app)
   const { server } = cradle.config
   const record = requestRecorder({ logger, metrics })
@@ -106,6 +122,7 @@ export function createApp(options: CreateAppOptions): StrataApp {
   const fastPath = firstOf(
     blobSocketReads({ blobs: cradle.blobs, record, logger, sends, maxRanges: server.maxRanges }),
     blockSocketReads({ cars: cradle.cars, record, logger, sends }),
+    ipfsSocketReads({ blocks, record, logger, sends }),
   )
   return { app, metrics, fastPath }
 }

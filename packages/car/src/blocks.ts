@@ -3,6 +3,7 @@ import type { IOOptions } from '@strata/objectstore'
 import type { CID } from 'multiformats/cid'
 import type { BlockIndex, BlockLocation } from './contract.js'
 import { BlockNotFoundError } from './errors.js'
+import type { LocationCache } from './location-cache.js'
 import { IDENTITY, verifyBlock } from './read/verify.js'
 
 /**
@@ -17,12 +18,23 @@ export async function readBlock(
   index: BlockIndex,
   cid: CID,
   options: IOOptions = {},
+  cache?: LocationCache,
 ): Promise<Uint8Array> {
   if (cid.multihash.code === IDENTITY) return cid.multihash.digest
+  const cached = cache?.get(cid.multihash)
+  if (cached !== undefined) {
+    const bytes = await readLocation(blobs, cached, options)
+    if (bytes !== undefined) {
+      await verifyBlock(cid, bytes, cached.offset)
+      return bytes
+    }
+    cache?.delete(cid.multihash) // its blob is gone: ask the index
+  }
   for (const location of await index.get(cid.multihash, options)) {
     const bytes = await readLocation(blobs, location, options)
     if (bytes === undefined) continue
     await verifyBlock(cid, bytes, location.offset)
+    cache?.set(cid.multihash, location)
     return bytes
   }
   throw new BlockNotFoundError(cid)
@@ -50,14 +62,16 @@ async function readLocation(
 ): Promise<Uint8Array | undefined> {
   const { blob, offset, length } = location
   if (length === 0) return (await blobs.has(blob, options)) ? new Uint8Array(0) : undefined
-  let body: AsyncIterable<Uint8Array>
+  let read: Awaited<ReturnType<BlobStore['get']>>
   try {
-    ;({ body } = await blobs.get(blob, { ...options, range: { start: offset, end: offset + length - 1 } }))
+    read = await blobs.get(blob, { ...options, range: { start: offset, end: offset + length - 1 } })
   } catch (error) {
     if (error instanceof Error && error.name === 'NotFoundError') return undefined
     throw error
   }
-  const chunks = body[Symbol.asyncIterator]()
+  // bytes in one piece (memory, a flatfs range read at once): the body holds nothing
+  if (read.bytes !== undefined && read.bytes.byteLength >= length) return read.bytes.subarray(0, length)
+  const chunks = read.body[Symbol.asyncIterator]()
   const first = await chunks.next()
   if (!first.done && first.value.byteLength >= length) {
     // the usual answer to a small range: one chunk holding the whole block, returned as is (no

@@ -6,6 +6,7 @@ import { blockExists, readBlock } from './blocks.js'
 import type { BlockIndex, CarRecord, ImportResult } from './contract.js'
 import { type ExportOptions, exportCar } from './export.js'
 import { type ImportOptions, importCar } from './import.js'
+import { LocationCache } from './location-cache.js'
 import { DEFAULT_MAX_BLOCK_SIZE, DEFAULT_MAX_HEADER_SIZE } from './read/reader.js'
 import { CarRecords } from './records.js'
 
@@ -24,6 +25,11 @@ export interface CarStoreOptions {
   maxBlockSize?: number
   /** The largest CAR header accepted at import, in bytes. Default 64 KiB. */
   maxHeaderSize?: number
+  /**
+   * How many block locations `getBlock` remembers (LRU), so a block read again needs no index
+   * lookup; a remembered location whose blob is gone falls back to the index. Default 0 (off).
+   */
+  locationCacheSize?: number
 }
 
 /**
@@ -38,6 +44,7 @@ export class CarStore {
   readonly #records: CarRecords
   readonly #maxBlockSize: number
   readonly #maxHeaderSize: number
+  readonly #locations: LocationCache | undefined
 
   constructor(options: CarStoreOptions) {
     this.#blobs = options.blobs
@@ -45,6 +52,8 @@ export class CarStore {
     this.#records = new CarRecords({ backend: options.records })
     this.#maxBlockSize = options.maxBlockSize ?? DEFAULT_MAX_BLOCK_SIZE
     this.#maxHeaderSize = options.maxHeaderSize ?? DEFAULT_MAX_HEADER_SIZE
+    const cacheSize = options.locationCacheSize ?? 0
+    this.#locations = cacheSize > 0 ? new LocationCache(cacheSize) : undefined
   }
 
   /**
@@ -85,7 +94,7 @@ export class CarStore {
    * @throws {DigestMismatchError} the stored bytes do not hash to the CID (never returned).
    */
   getBlock(cid: CID, options: IOOptions = {}): Promise<Uint8Array> {
-    return readBlock(this.#blobs, this.#index, cid, options)
+    return readBlock(this.#blobs, this.#index, cid, options, this.#locations)
   }
 
   /** Whether a block can be read (identity CIDs always can). */

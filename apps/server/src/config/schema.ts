@@ -67,6 +67,37 @@ function baseUrl(allowPath: boolean) {
   })
 }
 
+const originsError =
+  'expected origins (scheme://host[:port], e.g. https://app.example) as a list or comma-separated, or *'
+const origin = z
+  .string({ error: originsError })
+  .regex(/^(\*|https?:\/\/[^/?#\s,*]+)$/i, { error: originsError })
+
+/** CORS: public reads are open to every origin; writes only to `writeOrigins`. */
+const corsSchema = z.strictObject({
+  /**
+   * Origins whose pages may write (PUT/POST/DELETE) from a browser; `*` any. Default none: a write
+   * carrying another `Origin` is refused (403), as its preflight. Public reads are always open.
+   */
+  writeOrigins: z
+    .union(
+      [
+        z.array(origin, { error: originsError }),
+        z
+          .string({ error: originsError })
+          .transform((text) =>
+            text
+              .split(',')
+              .map((item) => item.trim())
+              .filter((item) => item.length > 0),
+          )
+          .pipe(z.array(origin, { error: originsError })),
+      ],
+      { error: originsError },
+    )
+    .default([]),
+})
+
 const serverSchema = z.strictObject({
   /** Interface to listen on. */
   host: text('a host name or IP address').default('127.0.0.1'),
@@ -147,6 +178,7 @@ const serverSchema = z.strictObject({
   authToken: text('a token of at least 16 characters')
     .min(16, { error: 'expected a token of at least 16 characters' })
     .optional(),
+  cors: corsSchema.prefault({}),
 })
 
 const logSchema = z.strictObject({

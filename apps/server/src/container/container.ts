@@ -253,7 +253,10 @@ export function createContainer(config: Config, options: CreateContainerOptions 
     claims: asValue(new ClaimStore({ backend: stores.claims })),
     receipts: asValue(new ReceiptStore({ backend: stores.receipts })),
     consolidations: asValue(new ConsolidationStore({ backend: stores.consolidations, ...suffix })),
-    cars: asValue(new CarStore({ blobs, index: backend.blockIndex, records: stores.cars })),
+    // the gateway and block reads ask the index for hot blocks: their locations are kept
+    cars: asValue(
+      new CarStore({ blobs, index: backend.blockIndex, records: stores.cars, locationCacheSize: 32_768 }),
+    ),
     keystore: asValue(backend.keystore),
     journal: asValue(journal),
     readiness: asValue(createReadiness(probes, () => lifecycle.started, logger)),

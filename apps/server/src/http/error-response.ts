@@ -39,6 +39,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   BlockNotFoundError: 404,
   RouteNotFound: 404,
   DigestMismatchError: 409,
+  NotAcceptable: 406,
   UploadInProgressError: 409,
   PreconditionFailed: 412,
   PreconditionFailedError: 412,

@@ -20,6 +20,8 @@ export interface SocketRequest {
   header(name: string): string | undefined
   /** Aborted when the client goes away: pass it to every backend read. */
   signal: AbortSignal
+  /** The query string, without its `?` (empty when there is none). */
+  search: string
 }
 
 /** What to answer: status, headers and (GET only) the body, not yet read (or bytes in hand). */
@@ -41,6 +43,8 @@ export interface SocketReadsOptions {
   record: RequestRecorder
   /** Where server-side failures (5xx, a body failing midway) are logged. */
   logger?: ErrorLogger
+  /** Headers of every error answered here (the answers carry their own), e.g. the public reads' CORS. */
+  errorHeaders?: Readonly<Record<string, string>>
   /**
    * What bodies are written with: the response budget and the watch on slow readers, one per
    * server. Default: {@link defaultSends}, a budget of this handler's own.
@@ -69,6 +73,9 @@ export function socketReads(
       if (!res.writableFinished) controller.abort()
     })
     const signal = controller.signal
+    const url = req.url ?? ''
+    const query = url.indexOf('?')
+    const search = query < 0 ? '' : url.slice(query + 1)
     const header = (name: string) => {
       const value = req.headers[name]
       return Array.isArray(value) ? value.join(', ') : value
@@ -79,13 +86,13 @@ export function socketReads(
       outcome: 'end' | 'aborted' | Error,
       errorName?: string,
     ) => {
-      const at = (req.url ?? '').split('?', 1)[0] ?? ''
+      const at = query < 0 ? url : url.slice(0, query)
       const line = { method, path: at, route, status, bytesIn: 0, bytesOut, ms: performance.now() - started }
       record(line, { outcome, errorName })
     }
     void (async () => {
       try {
-        const answer = await options.answer(match[1] as string, { method, header, signal })
+        const answer = await options.answer(match[1] as string, { method, header, signal, search })
         if (answer.body === undefined) {
           res.writeHead(answer.status, answer.headers)
           res.end()
@@ -100,7 +107,11 @@ export function socketReads(
       } catch (error) {
         const failed = errorAnswer(error, { signal, ...(logger === undefined ? {} : { logger }) })
         if (failed.status === 499 || res.destroyed) return finish(499, 0, 'aborted')
-        res.writeHead(failed.status, { ...failed.headers, 'Content-Length': Buffer.byteLength(failed.body) })
+        res.writeHead(failed.status, {
+          ...failed.headers,
+          ...options.errorHeaders,
+          'Content-Length': Buffer.byteLength(failed.body),
+        })
         res.end(method === 'HEAD' ? undefined : failed.body)
         const name = (error as { name?: unknown }).name
         finish(failed.status, 0, 'end', typeof name === 'string' ? name : 'InternalError')

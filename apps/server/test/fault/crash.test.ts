@@ -157,7 +157,10 @@ describe('crash safety on filesystem', () => {
       env: {},
       async leftovers() {
         const temps = await readdir(join(blobs, '.temp')).catch(() => [])
-        const sizes = await Promise.all(temps.map((name) => stat(join(blobs, '.temp', name))))
+        // A temp file may be renamed into place between the listing and its stat: it is gone, not left over.
+        const sizes = await Promise.all(
+          temps.map((name) => stat(join(blobs, '.temp', name)).catch(() => ({ size: 0 }))),
+        )
         return sizes.filter((file) => file.size > 0).length
       },
       async *objects() {

@@ -1,4 +1,5 @@
 /** The CAR routes' test harness: the routes over a CarStore whose every store can be listed. */
+
 import { createHash } from 'node:crypto'
 import { VerifiedBlobStore } from '@strata/blobstore'
 import { CarStore } from '@strata/car'
@@ -7,6 +8,7 @@ import { MemoryObjectStore } from '@strata/objectstore/memory'
 import { listKeys } from '@strata/objectstore/testing'
 import { expect } from 'vitest'
 import { errorHandler, routeNotFound } from '../../src/http/error-response.js'
+import { cors } from '../../src/http/middleware/cors.js'
 import { createRouter } from '../../src/http/openapi.js'
 import { blockReadRoutes } from '../../src/http/routes/blocks/index.js'
 import { carExportRoutes, carImportRoutes } from '../../src/http/routes/cars/index.js'
@@ -34,6 +36,7 @@ export function carApp(maxSize = 1024 * 1024) {
   const app = createRouter()
   app.onError(errorHandler({ logger }))
   app.notFound(routeNotFound)
+  app.use('*', cors())
   app.route('/', carImportRoutes({ cars, authToken: () => TOKEN, maxSize, publicUrl: PUBLIC }))
   app.route('/', carExportRoutes({ cars, logger }))
   app.route('/', blockReadRoutes({ cars }))

@@ -20,7 +20,7 @@ export function s3Env(settings: S3TestSettings, bucketPrefix: string): Record<st
   }
 }
 
-/** Empties and removes every store bucket of `bucketPrefix` that exists (the test server keeps data in RAM). */
+/** Empties and removes every store bucket of `bucketPrefix` that exists (the CAR store's too) (the test server keeps data in RAM). */
 export async function dropStoreBuckets(client: Client, bucketPrefix: string): Promise<void> {
   for (const name of BUCKET_SUFFIXES) {
     const bucket = `${bucketPrefix}${name}`

@@ -282,6 +282,34 @@ describe('CARs and blocks', () => {
   })
 })
 
+describe('the Trustless Gateway', () => {
+  it('answers blocks, CARs and each refusal as described', async () => {
+    const { root, blocks } = sampleDag()
+    const car = carOf([root], blocks)
+    const headers = { ...bearer, 'content-type': 'application/vnd.ipld.car' }
+    expect((await call('POST', '/car', { headers, body: car })).status).toBeLessThan(300)
+    const raw = await call('GET', `/ipfs/${root}?format=raw`)
+    expect(raw.status).toBe(200)
+    expect(raw.headers.get('content-type')).toBe('application/vnd.ipld.raw')
+    const etag = raw.headers.get('etag') as string
+    expect(
+      (await call('GET', `/ipfs/${root}?format=raw`, { headers: { 'if-none-match': etag } })).status,
+    ).toBe(304)
+    const exported = await call('GET', `/ipfs/${root}`, { headers: { accept: 'application/vnd.ipld.car' } })
+    expect(exported.status).toBe(200)
+    expect((await call('HEAD', `/ipfs/${root}?format=car`)).status).toBe(200)
+    const missing = rawBlock(bytesOf(13)).cid
+    expect((await call('GET', `/ipfs/${missing}?format=raw`)).status).toBe(404)
+    expect(
+      (await call('GET', `/ipfs/${missing}?format=raw`, { headers: { 'cache-control': 'only-if-cached' } }))
+        .status,
+    ).toBe(412)
+    expect((await call('GET', '/ipfs/not-a-cid?format=raw')).status).toBe(400)
+    expect((await call('GET', `/ipfs/${root}/a?format=raw`)).status).toBe(400)
+    expect((await call('GET', `/ipfs/${root}`, { headers: { accept: 'text/html' } })).status).toBe(406)
+  })
+})
+
 it('exercised every operation of the description', () => {
   const exercised = new Set(checker.seen().keys())
   expect(checker.operations().filter((operation) => !exercised.has(operation))).toEqual([])

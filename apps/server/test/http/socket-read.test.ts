@@ -7,10 +7,12 @@ import type { AddressInfo } from 'node:net'
 import { VerifiedBlobStore } from '@strata/blobstore'
 import { MemoryObjectStore } from '@strata/objectstore/memory'
 import fc from 'fast-check'
+import { Hono } from 'hono'
 import { base58btc } from 'multiformats/bases/base58'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { blobReadRoutes, blobSocketReads, errorHandler, routeNotFound } from '../../src/http/index.js'
+import { cors } from '../../src/http/middleware/cors.js'
 import { mutatedRange, validRange } from '../helpers/range-reference.js'
 
 const SIZE = 257
@@ -24,7 +26,10 @@ const TRANSPORT_HEADERS = new Set(['date', 'connection', 'keep-alive', 'transfer
 let server: Server
 let port: number
 const blobs = new VerifiedBlobStore({ backend: new MemoryObjectStore() })
-const app = blobReadRoutes({ blobs })
+// as createApp mounts it: the CORS middleware before the route
+const app = new Hono()
+app.use('*', cors())
+app.route('/', blobReadRoutes({ blobs }))
 app.onError(errorHandler())
 app.notFound(routeNotFound)
 

@@ -54,6 +54,7 @@ describe('defaults', () => {
         maxResponseBufferBytes: 64 * 1024 ** 2,
         sendTimeoutMs: 30_000,
         pressuredSendTimeoutMs: 5_000,
+        cors: { writeOrigins: [] },
       },
       log: { level: 'info' },
       storage: {

@@ -142,7 +142,16 @@ describe('filesystem backend', () => {
         join(dataDir, 'blobs', '32', 'ciqlstjhxgju2pqiuuxffv62pwv7vree57rxuu4a52iir55m4lx432i.data'),
       ),
     ).toBe(true)
-    for (const dir of ['allocation', 'acceptance', 'claim', 'receipt', 'consolidation', 'wallet']) {
+    for (const dir of [
+      'allocation',
+      'acceptance',
+      'claim',
+      'receipt',
+      'consolidation',
+      'wallet',
+      'blocks',
+      'cars',
+    ]) {
       expect(await exists(join(dataDir, dir, 'CURRENT')), dir).toBe(true) // a LevelDB directory
     }
     expect(await exists(join(dataDir, 'journal', 'egress.car.wip'))).toBe(true)

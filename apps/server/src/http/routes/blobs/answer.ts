@@ -9,6 +9,7 @@ import type { BlobResult, BlobStore, ByteRange, MultihashDigest } from '@strata/
 import { rangeHeaderOf } from '@strata/objectstore'
 import { HttpError } from '../../../errors.js'
 import { ifMatchHolds, ifNoneMatchMatches, ifRangeHolds } from '../../protocol/conditionals.js'
+import { PUBLIC_READ_CORS } from '../../protocol/cors.js'
 import { etagOf } from '../../protocol/digest.js'
 import { multipartBody, planMultipart } from '../../protocol/multipart.js'
 import { contentRange, parseRange, singleRange } from '../../protocol/ranges.js'
@@ -57,7 +58,12 @@ export async function answerBlobRead(
   options: AnswerOptions = {},
 ): Promise<BlobAnswer> {
   const etag = options.etag ?? etagOf(digest)
-  const base = { 'Accept-Ranges': 'bytes', ETag: etag, 'Cache-Control': BLOB_CACHE_CONTROL }
+  const base = {
+    'Accept-Ranges': 'bytes',
+    ETag: etag,
+    'Cache-Control': BLOB_CACHE_CONTROL,
+    ...PUBLIC_READ_CORS,
+  }
   const reader = new Reader(blobs, digest, request.signal)
   const ifMatch = request.header('if-match')
   if (ifMatch !== undefined && !ifMatchHolds(ifMatch, etag)) {

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { BlobStore, MultihashDigest } from '@strata/blobstore'
 import type { RequestRecorder } from '../../../observability/request-middleware.js'
 import type { ErrorLogger } from '../../error-response.js'
+import { PUBLIC_READ_CORS } from '../../protocol/cors.js'
 import { etagOf, MAX_DIGEST_TEXT_LENGTH, parseDigest } from '../../protocol/digest.js'
 import type { ResponseSends } from '../../protocol/response-sends.js'
 import { socketReads } from '../../socket-answer.js'
@@ -48,6 +49,7 @@ export function blobSocketReads(
     path: BLOB_PATH,
     route: BLOB_READ_ROUTE,
     record,
+    errorHeaders: PUBLIC_READ_CORS,
     ...(sends === undefined ? {} : { sends }),
     ...(logger === undefined ? {} : { logger }),
     answer: (text, request) => {

@@ -7,6 +7,7 @@
 import { BlockNotFoundError, type CarStore, type CID } from '@strata/car'
 import { HttpError } from '../../../errors.js'
 import { ifNoneMatchMatches } from '../../protocol/conditionals.js'
+import { PUBLIC_READ_CORS } from '../../protocol/cors.js'
 import { BLOB_CACHE_CONTROL } from '../blobs/answer.js'
 
 /** `Content-Type` of a block (the Trustless Gateway's raw block type). */
@@ -47,6 +48,7 @@ export async function answerBlockRead(
 ): Promise<BlockAnswer> {
   const etag = blockEtag(cid)
   const base = {
+    ...PUBLIC_READ_CORS,
     ETag: etag,
     'Cache-Control': BLOB_CACHE_CONTROL,
     'X-Content-Type-Options': 'nosniff',

@@ -8,6 +8,7 @@ import type { CarStore, CID } from '@strata/car'
 import type { RequestRecorder } from '../../../observability/request-middleware.js'
 import type { ErrorLogger } from '../../error-response.js'
 import { parseCid } from '../../protocol/cid.js'
+import { PUBLIC_READ_CORS } from '../../protocol/cors.js'
 import type { ResponseSends } from '../../protocol/response-sends.js'
 import { socketReads } from '../../socket-answer.js'
 import { answerBlockRead } from './answer.js'
@@ -55,6 +56,7 @@ export function blockSocketReads(
     path: BLOCK_PATH,
     route: BLOCK_READ_ROUTE,
     record,
+    errorHeaders: PUBLIC_READ_CORS,
     ...(sends === undefined ? {} : { sends }),
     ...(logger === undefined ? {} : { logger }),
     answer: (text, request) => answerBlockRead(cars, parse(text), request),
