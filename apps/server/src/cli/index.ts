@@ -17,6 +17,12 @@ commands:
                                           download a blob (or a byte range) to stdout or a file
   put <file> [--space <did>] [--url <base>] [--token <token>]
                                           hash, allocate and upload a file; prints digest and URL
+  identity generate [-o <file>]           a new Ed25519 key file (PEM, as piri identity generate)
+                                          on stdout or into <file> (0600); its DID on stderr
+  identity parse <file>                   print the DID of a key file (checked as serve checks
+                                          identity.keyFile)
+  identity export [-o <file>] [--config <file>]
+                                          the wallet's node identity as a key file (server stopped)
 
 The server URL is --url, else STRATA_URL, else the local configuration's server.publicUrl or
 http://<server.host>:<server.port>. The token is --token, else STRATA_TOKEN, else the local
@@ -43,7 +49,16 @@ const ALLOWED: Record<string, ReadonlyArray<keyof Values>> = {
   'config check': ['config'],
   get: ['range', 'output', 'url', 'config'],
   put: ['space', 'url', 'token', 'config'],
+  'identity generate': ['output'],
+  'identity parse': [],
+  'identity export': ['output', 'config'],
 }
+
+/** Commands with subcommands: `config check`, `identity generate`, … */
+const GROUPS = new Set(['config', 'identity'])
+
+/** How many positional arguments each command takes (default none). */
+const ARITY: Record<string, number> = { get: 1, put: 1, 'identity parse': 1 }
 
 function parse(argv: readonly string[]): { command: string; rest: string[]; values: Values } {
   let parsed: { values: Values; positionals: string[] }
@@ -53,9 +68,9 @@ function parse(argv: readonly string[]): { command: string; rest: string[]; valu
     throw usageError(error instanceof Error ? error.message : String(error))
   }
   const [first = '', ...rest] = parsed.positionals
-  if (first === 'config') {
+  if (GROUPS.has(first)) {
     const [sub = '', ...more] = rest
-    return { command: `config ${sub}`.trim(), rest: more, values: parsed.values }
+    return { command: `${first} ${sub}`.trim(), rest: more, values: parsed.values }
   }
   return { command: first, rest, values: parsed.values }
 }
@@ -71,7 +86,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   for (const key of Object.keys(values) as Array<keyof Values>) {
     if (key !== 'help' && !allowed.includes(key)) throw usageError(`${command} does not take --${key}`)
   }
-  const arity = command === 'get' || command === 'put' ? 1 : 0
+  const arity = ARITY[command] ?? 0
   if (rest.length !== arity)
     throw usageError(arity === 1 ? `${command} takes exactly one argument` : `${command} takes no arguments`)
   const arg = rest[0] ?? ''
@@ -81,6 +96,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       return (await import('./serve.js')).serve(io, values.config)
     case 'config check':
       return (await import('./config-check.js')).configCheck(io, values.config)
+    case 'identity generate':
+      return (await import('./identity-generate.js')).identityGenerate(io, values.output)
+    case 'identity parse':
+      return (await import('./identity-parse.js')).identityParse(io, arg)
+    case 'identity export':
+      return (await import('./identity-export.js')).identityExport(io, { ...opt('output'), ...opt('config') })
     case 'get':
       return (await import('./get.js')).get(io, {
         digest: arg,

@@ -14,9 +14,10 @@ import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
 import { LevelObjectStore } from '@strata/objectstore/level'
 import { MemoryObjectStore } from '@strata/objectstore/memory'
 import { MinioObjectStore, type SweepResult } from '@strata/objectstore/minio'
+import { PIRI_S3_RECEIPT_LAYOUT, type ReceiptStoreOptions } from '@strata/stores/receipt'
 import { Client } from 'minio'
 import { BUCKET_SUFFIXES, type Config, type S3Config, type StorageBackend } from '../config/schema.js'
-import { LEVEL_DIRS, LOCAL_DIRS } from '../data-dir.js'
+import { LAYOUTS, type LayoutNames } from '../data-dir.js'
 import type { Resource } from './lifecycle.js'
 
 /** The object stores of a node, one per store (each also names its S3 bucket's suffix). */
@@ -34,6 +35,10 @@ export interface BackendSet {
   blobKeyEncoder: KeyEncoder
   /** `keySuffix` of the DAG-CBOR record stores (`.cbor` on S3, as in Piri). */
   recordKeySuffix: string
+  /** The receipt store's layout beyond its backend (Piri's S3 one in the piri layout on S3). */
+  receiptOptions: Omit<ReceiptStoreOptions, 'backend'>
+  /** Whether consolidations fall back to Piri's legacy records (piri layout on disk, as Piri does). */
+  readLegacyConsolidations: boolean
   keystore: KeyStore
   /** The retrieval journal's directory. */
   journalPath: string
@@ -83,6 +88,8 @@ function memoryBackend(): BackendSet {
     stores,
     blobKeyEncoder: new PlainKeyEncoder(),
     recordKeySuffix: '',
+    receiptOptions: {},
+    readLegacyConsolidations: false,
     keystore,
     journalPath,
     locations: {
@@ -103,17 +110,26 @@ function memoryBackend(): BackendSet {
   }
 }
 
-/** flatfs blobs at `<dataDir>/blobs`, LevelDB records at `<dataDir>/{allocation,…}`. */
+/** The names of the configured layout (`storage.layout`). */
+function layoutOf(config: Config): LayoutNames {
+  return LAYOUTS[config.storage.layout]
+}
+
+/**
+ * flatfs blobs at `<dataDir>/blobs` (`pdp/datastore` in the piri layout), LevelDB records at
+ * `<dataDir>/{allocation,…}`.
+ */
 function filesystemBackend(config: Config): BackendSet {
   const { dataDir, fsync } = config.storage
-  const blobsPath = join(dataDir, LOCAL_DIRS.blobs)
+  const { dirs } = layoutOf(config)
+  const blobsPath = join(dataDir, dirs.blobs)
   // 64 KiB reads: the chunks downloads hold (see RESPONSE_CHUNK_BYTES); one read answers a range up to it.
   const blobs = new FlatfsObjectStore({ path: blobsPath, fsync, readChunkSize: 64 * 1024 })
   const resources: Resource[] = [
     dataDirResource(dataDir),
     storeResource(`blobs (flatfs ${blobsPath})`, blobs),
   ]
-  const locations = byStore((name) => (name === 'blobs' ? blobsPath : join(dataDir, LEVEL_DIRS[name])))
+  const locations = byStore((name) => join(dataDir, dirs[name]))
   const stores = byStore<ObjectStore>((name) => {
     if (name === 'blobs') return blobs
     const path = locations[name]
@@ -126,6 +142,8 @@ function filesystemBackend(config: Config): BackendSet {
     stores,
     blobKeyEncoder: new Base32KeyEncoder(),
     recordKeySuffix: '',
+    receiptOptions: {},
+    readLegacyConsolidations: config.storage.layout === 'piri',
     ...localStores(config, resources, locations),
   }
 }
@@ -136,8 +154,9 @@ function localStores(
   resources: Resource[],
   locations: Record<StoreName, string>,
 ): Pick<BackendSet, 'keystore' | 'journalPath' | 'locations' | 'resources'> {
-  const walletPath = join(config.storage.dataDir, LOCAL_DIRS.wallet)
-  const journalPath = join(config.storage.dataDir, LOCAL_DIRS.journal)
+  const { dirs } = layoutOf(config)
+  const walletPath = join(config.storage.dataDir, dirs.wallet)
+  const journalPath = join(config.storage.dataDir, dirs.journal)
   const keystore = new LevelKeyStore({ path: walletPath })
   return {
     keystore,
@@ -179,14 +198,18 @@ export function s3Settings(config: Config): S3Config {
   return { ...s3, endpoint, accessKey, secretKey }
 }
 
-/** One bucket per store, `{bucketPrefix}{store}`; keystore and journal under `<dataDir>`. */
+/**
+ * One bucket per store, `{bucketPrefix}{store}` (Piri's names in the piri layout: `{prefix}pdp`,
+ * `{prefix}consolidation`, …); keystore and journal under `<dataDir>`.
+ */
 function s3Backend(config: Config): BackendSet {
   const s3 = s3Settings(config)
   const client = s3Client(s3)
+  const { buckets } = layoutOf(config)
   const resources: Resource[] = [dataDirResource(config.storage.dataDir)]
-  const locations = byStore((name) => `s3://${s3.bucketPrefix}${name}`)
+  const locations = byStore((name) => `s3://${s3.bucketPrefix}${buckets[name]}`)
   const stores = byStore((name) => {
-    const bucket = `${s3.bucketPrefix}${name}`
+    const bucket = `${s3.bucketPrefix}${buckets[name]}`
     const store = new MinioObjectStore({
       client,
       bucket,
@@ -209,6 +232,8 @@ function s3Backend(config: Config): BackendSet {
     sweep,
     blobKeyEncoder: new FlatfsKeyEncoder(),
     recordKeySuffix: '.cbor',
+    receiptOptions: config.storage.layout === 'piri' ? PIRI_S3_RECEIPT_LAYOUT : {},
+    readLegacyConsolidations: false,
     ...localStores(config, resources, locations),
   }
 }
