@@ -31,8 +31,8 @@ export const PIRI_BUCKETS = [
 /** One Piri node's data: a blob and a record of each kind, with the bytes Piri stores. */
 export type PiriFixture = Awaited<ReturnType<typeof piriFixture>>
 
-/** The sha2-256 multihash of `bytes` in its three spellings. */
-function digestOf(bytes: Uint8Array) {
+/** The sha2-256 multihash of `bytes`, `z…`, base32 (flatfs) and its flatfs / S3 key `NN/<base32>.data`. */
+export function digestOf(bytes: Uint8Array) {
   const multihash = createDigest(0x12, createHash('sha256').update(bytes).digest())
   const b32 = base32.encode(multihash.bytes).slice(1) // lowercase, unpadded, no multibase prefix
   return {
