@@ -150,3 +150,34 @@ export class IdentityMissingError extends Error {
     )
   }
 }
+
+/**
+ * The identity key file (`identity.keyFile`) cannot be used: missing, unreadable, not a regular
+ * file, owned by another user, open to group or others, too large, or not an unencrypted Ed25519
+ * private key in PEM. The server refuses to start (the CLI exits 2 with one line).
+ */
+export class KeyFileError extends Error {
+  override readonly name = 'KeyFileError'
+  /** The key file. */
+  readonly path: string
+
+  constructor(path: string, problem: string, options: { cause?: unknown } = {}) {
+    super(`identity key file ${path} ${problem}`, options)
+    this.path = path
+  }
+}
+
+/**
+ * `<dataDir>/wallet` holds a node identity other than the key file's: starting would silently
+ * change the node's DID and invalidate the old one's presigned URLs and signatures. Set
+ * `storage.allowNewIdentity` to start with the key file anyway (the wallet's key is left as is).
+ */
+export class IdentityMismatchError extends Error {
+  override readonly name = 'IdentityMismatchError'
+
+  constructor(keyFile: string, keyFileDid: string, wallet: string, walletDid: string) {
+    super(
+      `refusing to start: identity key file ${keyFile} holds ${keyFileDid} but ${wallet} holds this node's identity ${walletDid}; use the wallet's key (strata identity export), or set storage.allowNewIdentity (STRATA_STORAGE_ALLOW_NEW_IDENTITY=true) to switch to the key file's identity`,
+    )
+  }
+}

@@ -111,10 +111,7 @@ describe('CarReader', () => {
     [
       'a block hashed with blake3',
       () =>
-        concat(
-          headerOf([root]),
-          sectionOf(CID.createV1(0x55, createDigest(0x1e, filler(32))), filler(9)),
-        ),
+        concat(headerOf([root]), sectionOf(CID.createV1(0x55, createDigest(0x1e, filler(32))), filler(9))),
       { name: 'UnsupportedHashError', code: 0x1e, offset: headerLength },
     ],
     [

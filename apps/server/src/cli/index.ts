@@ -25,6 +25,12 @@ commands:
   inspect <file.car | cid> [--url <base>]
                                           version, roots, blocks per codec and hash, sizes, links
                                           outside the CAR (a file needs no server)
+  identity generate [-o <file>]           a new Ed25519 key file (PEM, as piri identity generate)
+                                          on stdout or into <file> (0600); its DID on stderr
+  identity parse <file>                   print the DID of a key file (checked as serve checks
+                                          identity.keyFile)
+  identity export [-o <file>] [--config <file>]
+                                          the wallet's node identity as a key file (server stopped)
 
 The server URL is --url, else STRATA_URL, else the local configuration's server.publicUrl or
 http://<server.host>:<server.port>. The token is --token, else STRATA_TOKEN, else the local
@@ -54,6 +60,22 @@ const ALLOWED: Record<string, ReadonlyArray<keyof Values>> = {
   import: ['url', 'token', 'config'],
   export: ['output', 'url', 'config'],
   inspect: ['url', 'config'],
+  'identity generate': ['output'],
+  'identity parse': [],
+  'identity export': ['output', 'config'],
+}
+
+/** Commands with subcommands: `config check`, `identity generate`, … */
+const GROUPS = new Set(['config', 'identity'])
+
+/** How many positional arguments each command takes (default none). */
+const ARITY: Record<string, number> = {
+  get: 1,
+  put: 1,
+  import: 1,
+  export: 1,
+  inspect: 1,
+  'identity parse': 1,
 }
 
 function parse(argv: readonly string[]): { command: string; rest: string[]; values: Values } {
@@ -64,9 +86,9 @@ function parse(argv: readonly string[]): { command: string; rest: string[]; valu
     throw usageError(error instanceof Error ? error.message : String(error))
   }
   const [first = '', ...rest] = parsed.positionals
-  if (first === 'config') {
+  if (GROUPS.has(first)) {
     const [sub = '', ...more] = rest
-    return { command: `config ${sub}`.trim(), rest: more, values: parsed.values }
+    return { command: `${first} ${sub}`.trim(), rest: more, values: parsed.values }
   }
   return { command: first, rest, values: parsed.values }
 }
@@ -82,7 +104,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   for (const key of Object.keys(values) as Array<keyof Values>) {
     if (key !== 'help' && !allowed.includes(key)) throw usageError(`${command} does not take --${key}`)
   }
-  const arity = command === 'serve' || command === 'config check' ? 0 : 1
+  const arity = ARITY[command] ?? 0
   if (rest.length !== arity)
     throw usageError(arity === 1 ? `${command} takes exactly one argument` : `${command} takes no arguments`)
   const arg = rest[0] ?? ''
@@ -92,6 +114,12 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       return (await import('./serve.js')).serve(io, values.config)
     case 'config check':
       return (await import('./config-check.js')).configCheck(io, values.config)
+    case 'identity generate':
+      return (await import('./identity-generate.js')).identityGenerate(io, values.output)
+    case 'identity parse':
+      return (await import('./identity-parse.js')).identityParse(io, arg)
+    case 'identity export':
+      return (await import('./identity-export.js')).identityExport(io, { ...opt('output'), ...opt('config') })
     case 'get':
       return (await import('./get.js')).get(io, {
         digest: arg,

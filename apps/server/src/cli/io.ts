@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises'
 import type { Writable } from 'node:stream'
 import { CONFIG_ERROR_EXIT_CODE, ConfigError, type LoadedConfig, loadConfig } from '../config/index.js'
 import { CliError } from '../errors.js'
@@ -36,6 +37,22 @@ export async function loadCliConfig(io: CliIo, file: string | undefined): Promis
   } catch (error) {
     if (error instanceof ConfigError)
       throw new CliError('invalid configuration:', CONFIG_ERROR_EXIT_CODE, error.issues)
+    throw error
+  }
+}
+
+/**
+ * Writes `text` into a new file readable by its owner only (0600), e.g. a private key; an existing
+ * file is never overwritten.
+ * @throws {CliError} exit 2 when `path` exists.
+ */
+export async function writeNewPrivateFile(path: string, text: string): Promise<void> {
+  try {
+    await writeFile(path, text, { flag: 'wx', mode: 0o600 })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new CliError(`${path} exists; refusing to overwrite a key file`, 2)
+    }
     throw error
   }
 }

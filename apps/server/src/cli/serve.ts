@@ -4,12 +4,17 @@ import { type RunningServer, startServer } from '../server.js'
 import { type CliIo, loadCliConfig } from './io.js'
 
 /** Errors that mean "fix the data directory, then start again": exit 2, one line. */
-const REFUSALS = new Set(['UnsafeDataDirError', 'IdentityMissingError'])
+const REFUSALS = new Set([
+  'UnsafeDataDirError',
+  'IdentityMissingError',
+  'IdentityMismatchError',
+  'KeyFileError',
+])
 
 /**
  * Starts the server; a refusal to trust the data directory (owner or mode of the data dir,
- * `auth-token` or `wallet/`; a lost identity) becomes a {@link CliError} with exit code 2 and its
- * one-line message.
+ * `auth-token` or `wallet/`; a lost identity), an unusable identity key file or one whose identity
+ * is not the wallet's becomes a {@link CliError} with exit code 2 and its one-line message.
  */
 async function start(options: Parameters<typeof startServer>[0]): Promise<RunningServer> {
   try {
@@ -17,7 +22,10 @@ async function start(options: Parameters<typeof startServer>[0]): Promise<Runnin
   } catch (error) {
     const cause = error instanceof StartupError ? error.cause : error
     const name = (cause as { name?: unknown } | null)?.name
-    if (typeof name === 'string' && REFUSALS.has(name)) throw new CliError((cause as Error).message, 2)
+    if (typeof name === 'string' && REFUSALS.has(name)) {
+      const { message } = cause as Error
+      throw new CliError(name === 'KeyFileError' ? `refusing to start: ${message}` : message, 2)
+    }
     throw error
   }
 }

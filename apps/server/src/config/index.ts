@@ -15,6 +15,7 @@
  * @packageDocumentation
  */
 
+export { STORAGE_LAYOUTS, type StorageLayout } from '../data-dir.js'
 export { ConfigError } from '../errors.js'
 export {
   CONFIG_FILE_ENV,

@@ -23,7 +23,7 @@ export interface LoadConfigOptions {
 
 /** What {@link loadConfig} answers. */
 export interface LoadedConfig {
-  /** The validated configuration; `storage.dataDir` is absolute. */
+  /** The validated configuration; `storage.dataDir` and `identity.keyFile` are absolute. */
   config: Config
   /** The absolute path of the config file read, when one was. */
   file?: string
@@ -123,8 +123,8 @@ async function pickFile(options: LoadConfigOptions, cwd: string): Promise<string
 /**
  * Loads the configuration: schema defaults, overlaid by the config file, overlaid by the
  * `STRATA_*` environment variables (see `configEnvNames()`; numbers and booleans are coerced,
- * empty variables ignored), then validated by `configSchema`. `storage.dataDir` is resolved
- * against `cwd`.
+ * empty variables ignored), then validated by `configSchema`. `storage.dataDir` and
+ * `identity.keyFile` are resolved against `cwd`.
  * @throws {ConfigError} with one `<dotted.path>: <message>` line per bad key, or one
  *   `<file>: <message>` line when the file is missing (when named), unreadable, not JSON (with
  *   line and column) or not a JSON object.
@@ -141,6 +141,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   if (!result.success) throw new ConfigError(formatIssues(result.error.issues, input, fromEnv.sources))
   const config = result.data
   config.storage.dataDir = resolve(cwd, config.storage.dataDir)
+  if (config.identity.keyFile !== undefined) config.identity.keyFile = resolve(cwd, config.identity.keyFile)
   return {
     config,
     ...(file === undefined ? {} : { file }),

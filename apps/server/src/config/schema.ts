@@ -7,6 +7,7 @@
  * @packageDocumentation
  */
 import { z } from 'zod'
+import { LAYOUTS, STORAGE_LAYOUTS } from '../data-dir.js'
 
 /** The storage backends `storage.backend` accepts. */
 export const STORAGE_BACKENDS = ['memory', 'filesystem', 's3'] as const
@@ -35,7 +36,9 @@ export const BUCKET_SUFFIXES = [
   'blocks',
 ] as const
 
-const LONGEST_SUFFIX = Math.max(...BUCKET_SUFFIXES.map((suffix) => suffix.length))
+const LONGEST_SUFFIX = Math.max(
+  ...Object.values(LAYOUTS).flatMap((layout) => Object.values(layout.buckets).map((suffix) => suffix.length)),
+)
 
 /** The longest `storage.s3.bucketPrefix`, so every bucket name stays within S3's 63 characters. */
 export const MAX_BUCKET_PREFIX_LENGTH = 63 - LONGEST_SUFFIX
@@ -219,6 +222,12 @@ const s3Schema = z.strictObject({
 
 const storageSchema = z.strictObject({
   backend: z.enum(STORAGE_BACKENDS, { error: oneOf(STORAGE_BACKENDS) }).default('filesystem'),
+  /**
+   * Where each store lives on disk and in S3: `strata` (`<dataDir>/blobs`, buckets
+   * `{prefix}blobs` …) or `piri`, a Piri v0.2.4 data directory or bucket set
+   * (`<dataDir>/pdp/datastore`, buckets `{prefix}pdp` …; needs `identity.keyFile`).
+   */
+  layout: z.enum(STORAGE_LAYOUTS, { error: oneOf(STORAGE_LAYOUTS) }).default('strata'),
   /** Root of the on-disk stores; relative paths are resolved against the working directory. */
   dataDir: text('a directory path').default('./data'),
   /** fsync flatfs writes and journal appends (slower; survives power loss). */
@@ -239,6 +248,15 @@ const journalSchema = z.strictObject({
   rotateInterval: integer(0, 2 ** 31 - 1).default(12 * 60 * 60 * 1000),
 })
 
+const identitySchema = z.strictObject({
+  /**
+   * A PEM file holding the node's Ed25519 private key (PKCS#8 `BEGIN PRIVATE KEY`, as `piri
+   * identity generate` and `strata identity generate` write it): the node's DID, signer and presign
+   * credentials come from it instead of the wallet. Mode 0600 (or 0400), owned by the server's user.
+   */
+  keyFile: text('a file path').optional(),
+})
+
 /** The keys `storage.s3` must set when `storage.backend` is `s3`. */
 export const REQUIRED_S3_KEYS = ['endpoint', 'accessKey', 'secretKey'] as const
 
@@ -252,6 +270,7 @@ export const configSchema = z
     server: serverSchema.prefault({}),
     log: logSchema.prefault({}),
     storage: storageSchema.prefault({}),
+    identity: identitySchema.prefault({}),
     journal: journalSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
@@ -263,6 +282,22 @@ export const configSchema = z
         path: ['server', 'maxInflightUploadBytes'],
         message: 'expected at least server.maxBlobSize (else the largest blob can never be uploaded)',
       })
+    }
+    if (config.storage.layout === 'piri') {
+      if (config.storage.backend === 'memory') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['storage', 'layout'],
+          message: 'piri needs storage.backend filesystem or s3 (memory has no layout)',
+        })
+      }
+      if (config.identity.keyFile === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['identity', 'keyFile'],
+          message: "required when storage.layout is piri (a Piri node's identity is its key file)",
+        })
+      }
     }
     if (config.storage.backend !== 's3') return
     for (const key of REQUIRED_S3_KEYS) {

@@ -18,9 +18,10 @@ import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
 import { LevelObjectStore } from '@strata/objectstore/level'
 import { MemoryObjectStore } from '@strata/objectstore/memory'
 import { MinioObjectStore, type SweepResult } from '@strata/objectstore/minio'
+import { PIRI_S3_RECEIPT_LAYOUT, type ReceiptStoreOptions } from '@strata/stores/receipt'
 import { Client } from 'minio'
 import { BUCKET_SUFFIXES, type Config, type S3Config, type StorageBackend } from '../config/schema.js'
-import { LEVEL_DIRS, LOCAL_DIRS } from '../data-dir.js'
+import { LAYOUTS, type LayoutNames } from '../data-dir.js'
 import type { Resource } from './lifecycle.js'
 
 /** A store name: also the S3 bucket suffix. */
@@ -46,6 +47,10 @@ export interface BackendSet {
   blobKeyEncoder: KeyEncoder
   /** `keySuffix` of the DAG-CBOR record stores (`.cbor` on S3, as in Piri). */
   recordKeySuffix: string
+  /** The receipt store's layout beyond its backend (Piri's S3 one in the piri layout on S3). */
+  receiptOptions: Omit<ReceiptStoreOptions, 'backend'>
+  /** Whether consolidations fall back to Piri's legacy records (piri layout on disk, as Piri does). */
+  readLegacyConsolidations: boolean
   keystore: KeyStore
   /** The retrieval journal's directory. */
   journalPath: string
@@ -97,6 +102,8 @@ function memoryBackend(): BackendSet {
     blockIndex,
     blobKeyEncoder: new PlainKeyEncoder(),
     recordKeySuffix: '',
+    receiptOptions: {},
+    readLegacyConsolidations: false,
     keystore,
     journalPath,
     locations: {
@@ -119,20 +126,26 @@ function memoryBackend(): BackendSet {
   }
 }
 
+/** The names of the configured layout (`storage.layout`). */
+function layoutOf(config: Config): LayoutNames {
+  return LAYOUTS[config.storage.layout]
+}
+
 /**
- * flatfs blobs at `<dataDir>/blobs`, LevelDB records at `<dataDir>/{allocation,…,cars}`, the block
- * index in LevelDB at `<dataDir>/blocks`.
+ * flatfs blobs at `<dataDir>/blobs` (`pdp/datastore` in the piri layout), LevelDB records at
+ * `<dataDir>/{allocation,…,cars}`, the block index in LevelDB at `<dataDir>/blocks`.
  */
 function filesystemBackend(config: Config): BackendSet {
   const { dataDir, fsync } = config.storage
-  const blobsPath = join(dataDir, LOCAL_DIRS.blobs)
+  const { dirs } = layoutOf(config)
+  const blobsPath = join(dataDir, dirs.blobs)
   // 64 KiB reads: the chunks downloads hold (see RESPONSE_CHUNK_BYTES); one read answers a range up to it.
   const blobs = new FlatfsObjectStore({ path: blobsPath, fsync, readChunkSize: 64 * 1024 })
   const resources: Resource[] = [
     dataDirResource(dataDir),
     storeResource(`blobs (flatfs ${blobsPath})`, blobs),
   ]
-  const locations = byStore((name) => (name === 'blobs' ? blobsPath : join(dataDir, LEVEL_DIRS[name])))
+  const locations = byStore((name) => join(dataDir, dirs[name]))
   const stores = byStore<ObjectStore>((name) => {
     if (name === 'blobs') return blobs
     const path = locations[name]
@@ -140,7 +153,7 @@ function filesystemBackend(config: Config): BackendSet {
     resources.push(storeResource(`${name} (leveldb ${path})`, store))
     return store
   })
-  const blocksPath = join(dataDir, LOCAL_DIRS.blocks)
+  const blocksPath = join(dataDir, dirs.blocks)
   const blockIndex = new LevelBlockIndex({ path: blocksPath })
   resources.push(storeResource(`blocks (leveldb ${blocksPath})`, blockIndex))
   return {
@@ -149,6 +162,8 @@ function filesystemBackend(config: Config): BackendSet {
     blockIndex,
     blobKeyEncoder: new Base32KeyEncoder(),
     recordKeySuffix: '',
+    receiptOptions: {},
+    readLegacyConsolidations: config.storage.layout === 'piri',
     ...localStores(config, resources, { ...locations, blocks: blocksPath }),
   }
 }
@@ -159,8 +174,9 @@ function localStores(
   resources: Resource[],
   locations: Record<StoreName | 'blocks', string>,
 ): Pick<BackendSet, 'keystore' | 'journalPath' | 'locations' | 'resources'> {
-  const walletPath = join(config.storage.dataDir, LOCAL_DIRS.wallet)
-  const journalPath = join(config.storage.dataDir, LOCAL_DIRS.journal)
+  const { dirs } = layoutOf(config)
+  const walletPath = join(config.storage.dataDir, dirs.wallet)
+  const journalPath = join(config.storage.dataDir, dirs.journal)
   const keystore = new LevelKeyStore({ path: walletPath })
   return {
     keystore,
@@ -202,14 +218,18 @@ export function s3Settings(config: Config): S3Config {
   return { ...s3, endpoint, accessKey, secretKey }
 }
 
-/** One bucket per store, `{bucketPrefix}{store}`; keystore and journal under `<dataDir>`. */
+/**
+ * One bucket per store, `{bucketPrefix}{store}` (Piri's names in the piri layout: `{prefix}pdp`,
+ * `{prefix}consolidation`, …); keystore and journal under `<dataDir>`.
+ */
 function s3Backend(config: Config): BackendSet {
   const s3 = s3Settings(config)
   const client = s3Client(s3)
+  const { buckets } = layoutOf(config)
   const resources: Resource[] = [dataDirResource(config.storage.dataDir)]
-  const locations = byStore((name) => `s3://${s3.bucketPrefix}${name}`)
+  const locations = byStore((name) => `s3://${s3.bucketPrefix}${buckets[name]}`)
   const stores = byStore((name) => {
-    const bucket = `${s3.bucketPrefix}${name}`
+    const bucket = `${s3.bucketPrefix}${buckets[name]}`
     const store = new MinioObjectStore({
       client,
       bucket,
@@ -219,7 +239,7 @@ function s3Backend(config: Config): BackendSet {
     resources.push(storeResource(`${name} (s3 bucket ${bucket})`, store))
     return store
   })
-  const blocksBucket = `${s3.bucketPrefix}blocks`
+  const blocksBucket = `${s3.bucketPrefix}${buckets.blocks}`
   const blocks = new MinioObjectStore({ client, bucket: blocksBucket, requestTimeoutMs: s3.requestTimeoutMs })
   resources.push(storeResource(`blocks (s3 bucket ${blocksBucket})`, blocks))
   const sweep = async () => {
@@ -236,6 +256,8 @@ function s3Backend(config: Config): BackendSet {
     sweep,
     blobKeyEncoder: new FlatfsKeyEncoder(),
     recordKeySuffix: '.cbor',
+    receiptOptions: config.storage.layout === 'piri' ? PIRI_S3_RECEIPT_LAYOUT : {},
+    readLegacyConsolidations: false,
     ...localStores(config, resources, { ...locations, blocks: `s3://${blocksBucket}` }),
   }
 }

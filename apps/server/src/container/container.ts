@@ -18,12 +18,13 @@ import {
 } from 'awilix'
 import { type Logger, pino } from 'pino'
 import type { Config, StorageBackend } from '../config/schema.js'
-import { IdentityMissingError } from '../errors.js'
+import { LAYOUTS } from '../data-dir.js'
 import { fdHeadroomProbe } from '../fds.js'
-import { createSigner, IDENTITY_KEY_NAME, loadIdentity, type NodeIdentity } from '../identity/index.js'
+import type { NodeIdentity } from '../identity/index.js'
 import { UploadAdmission } from '../upload-admission.js'
 import { type AuthTokenSource, generateAuthToken, persistentAuthToken } from './auth-token.js'
 import { type BackendSet, createBackend, STORE_NAMES } from './backends.js'
+import { identityResource } from './identity-resource.js'
 import { Lifecycle, type Resource } from './lifecycle.js'
 import {
   createReadiness,
@@ -186,31 +187,17 @@ export function createContainer(config: Config, options: CreateContainerOptions 
     open: async () => {
       const { dataDir } = config.storage
       await assertTrustedDataDir(dataDir, { withToken: config.server.authToken === undefined })
-      previousNode = await holdsPreviousNode(dataDir)
+      previousNode = await holdsPreviousNode(dataDir, LAYOUTS[config.storage.layout].dirs)
     },
     close: async () => {},
   }
-  let signing: { identity: NodeIdentity; signer: SignatureV4 } | undefined
-  const identityResource: Resource = {
-    name: 'node identity',
-    open: async () => {
-      if (
-        previousNode &&
-        !config.storage.allowNewIdentity &&
-        !(await backend.keystore.has(IDENTITY_KEY_NAME))
-      ) {
-        throw new IdentityMissingError(backend.locations.keystore)
-      }
-      if (previousNode && !(await backend.keystore.has(IDENTITY_KEY_NAME))) {
-        logger.warn('no node identity in the wallet: generating a new one (storage.allowNewIdentity)')
-      }
-      const identity = await loadIdentity(backend.keystore)
-      signing = { identity, signer: createSigner(identity.credentials) }
-    },
-    close: async () => {
-      signing = undefined
-    },
-  }
+  const identity = identityResource({
+    config,
+    logger,
+    keystore: backend.keystore,
+    walletPath: backend.locations.keystore,
+    previousNode: () => previousNode,
+  })
   const started = <T>(what: string, value: () => T | undefined): T => {
     const found = value()
     if (found === undefined) throw new Error(`${what} is available once the container is started`)
@@ -225,7 +212,7 @@ export function createContainer(config: Config, options: CreateContainerOptions 
     [
       ...(backend.kind === 'memory' ? [] : [guardResource]),
       ...backend.resources,
-      identityResource,
+      identity,
       journalResource,
       authResource,
     ],
@@ -251,8 +238,14 @@ export function createContainer(config: Config, options: CreateContainerOptions 
     allocations: asValue(new AllocationStore({ backend: stores.allocations, ...suffix })),
     acceptances: asValue(new AcceptanceStore({ backend: stores.acceptances, ...suffix })),
     claims: asValue(new ClaimStore({ backend: stores.claims })),
-    receipts: asValue(new ReceiptStore({ backend: stores.receipts })),
-    consolidations: asValue(new ConsolidationStore({ backend: stores.consolidations, ...suffix })),
+    receipts: asValue(new ReceiptStore({ backend: stores.receipts, ...backend.receiptOptions })),
+    consolidations: asValue(
+      new ConsolidationStore({
+        backend: stores.consolidations,
+        ...suffix,
+        readLegacy: backend.readLegacyConsolidations,
+      }),
+    ),
     // the gateway and block reads ask the index for hot blocks: their locations are kept
     cars: asValue(
       new CarStore({ blobs, index: backend.blockIndex, records: stores.cars, locationCacheSize: 32_768 }),
@@ -268,10 +261,12 @@ export function createContainer(config: Config, options: CreateContainerOptions 
         waitMs: Math.floor(config.server.idleTimeoutMs / 2),
       }),
     ),
-    identity: asFunction(() => started('identity', () => signing?.identity), {
+    identity: asFunction(() => started('identity', () => identity.current()?.identity), {
       lifetime: Lifetime.TRANSIENT,
     }),
-    signer: asFunction(() => started('signer', () => signing?.signer), { lifetime: Lifetime.TRANSIENT }),
+    signer: asFunction(() => started('signer', () => identity.current()?.signer), {
+      lifetime: Lifetime.TRANSIENT,
+    }),
     authToken: asFunction(() => started('authToken', () => token?.value), { lifetime: Lifetime.TRANSIENT }),
   })
 

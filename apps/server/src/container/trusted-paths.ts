@@ -8,7 +8,7 @@
 import type { Stats } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { AUTH_TOKEN_FILE, LEVEL_DIRS, LOCAL_DIRS } from '../data-dir.js'
+import { AUTH_TOKEN_FILE, LAYOUTS, type LayoutNames } from '../data-dir.js'
 import { UnsafeDataDirError } from '../errors.js'
 
 /** The umask the server runs with: what it creates is `0700` (directories) or `0600` (files). */
@@ -74,7 +74,8 @@ export async function assertTrustedDataDir(dataDir: string, options: { withToken
     const found = await statOrUndefined(token)
     if (found !== undefined) assertTrusted(token, found, uid)
   }
-  const wallet = join(dataDir, LOCAL_DIRS.wallet)
+  // The wallet has one name in every layout.
+  const wallet = join(dataDir, LAYOUTS.strata.dirs.wallet)
   const found = await statOrUndefined(wallet)
   if (found === undefined) return
   assertTrusted(wallet, found, uid)
@@ -90,14 +91,19 @@ const FLATFS_METADATA = new Set(['SHARDING', '_README', '.temp', '.lock'])
 
 /**
  * Whether `dataDir` holds a node that ran before: a record store's LevelDB directory, the
- * retrieval journal, or a blob in `blobs/`. Read before anything is created at start.
+ * retrieval journal, or a blob in the flatfs directory, at the layout's paths (default strata's).
+ * Read before anything is created at start.
  */
-export async function holdsPreviousNode(dataDir: string): Promise<boolean> {
-  for (const name of [...Object.values(LEVEL_DIRS), LOCAL_DIRS.journal]) {
+export async function holdsPreviousNode(
+  dataDir: string,
+  dirs: LayoutNames['dirs'] = LAYOUTS.strata.dirs,
+): Promise<boolean> {
+  const { allocations, acceptances, claims, receipts, consolidations, journal } = dirs
+  for (const name of [allocations, acceptances, claims, receipts, consolidations, journal]) {
     if ((await statOrUndefined(join(dataDir, name))) !== undefined) return true
   }
   try {
-    const entries = await readdir(join(dataDir, LOCAL_DIRS.blobs))
+    const entries = await readdir(join(dataDir, dirs.blobs))
     return entries.some((name) => !FLATFS_METADATA.has(name))
   } catch (error) {
     if (isMissing(error)) return false

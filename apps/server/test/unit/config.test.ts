@@ -59,6 +59,7 @@ describe('defaults', () => {
       log: { level: 'info' },
       storage: {
         backend: 'filesystem',
+        layout: 'strata',
         dataDir: join(cwd, 'data'),
         fsync: false,
         allowNewIdentity: false,
@@ -71,6 +72,7 @@ describe('defaults', () => {
           abortIncompleteUploadsAfterMs: 86_400_000,
         },
       },
+      identity: {},
       journal: { maxBatchSize: 100 * 1024 * 1024, rotateInterval: 12 * 60 * 60 * 1000 },
     })
     expect(DEFAULT_MAX_BLOB_SIZE).toBe(4_261_412_864)
@@ -133,6 +135,8 @@ describe('environment variables', () => {
       'STRATA_STORAGE_BACKEND',
       'STRATA_STORAGE_DATA_DIR',
       'STRATA_STORAGE_FSYNC',
+      'STRATA_STORAGE_LAYOUT',
+      'STRATA_IDENTITY_KEY_FILE',
       'STRATA_STORAGE_S3_ENDPOINT',
       'STRATA_STORAGE_S3_REGION',
       'STRATA_STORAGE_S3_ACCESS_KEY',
@@ -257,6 +261,26 @@ describe('invalid values: one line per bad key', () => {
     expect(config.storage.s3).toMatchObject({ endpoint: 'https://s3.example.com', accessKey: 'a' })
     const other = await loadConfig({ cwd, env: { ...env, STRATA_STORAGE_BACKEND: 'memory' } })
     expect(other.config.storage.backend).toBe('memory')
+  })
+
+  it('takes storage.layout piri with a key file, resolved against cwd, from the environment', async () => {
+    const env = { STRATA_STORAGE_LAYOUT: 'piri', STRATA_IDENTITY_KEY_FILE: 'keys/service.pem' }
+    const { config } = await loadConfig({ cwd, env })
+    expect(config.storage.layout).toBe('piri')
+    expect(config.identity.keyFile).toBe(join(cwd, 'keys', 'service.pem'))
+  })
+
+  it('refuses storage.layout piri without a key file or on memory, and unknown layouts', async () => {
+    expect(await issuesOf({ env: { STRATA_STORAGE_LAYOUT: 'piri' } })).toEqual([
+      "identity.keyFile: required when storage.layout is piri (a Piri node's identity is its key file)",
+    ])
+    const memory = { STRATA_STORAGE_LAYOUT: 'piri', STRATA_STORAGE_BACKEND: 'memory' }
+    expect(await issuesOf({ env: { ...memory, STRATA_IDENTITY_KEY_FILE: 'k.pem' } })).toEqual([
+      'storage.layout: piri needs storage.backend filesystem or s3 (memory has no layout) (from STRATA_STORAGE_LAYOUT)',
+    ])
+    expect(await issuesOf({ env: { STRATA_STORAGE_LAYOUT: 'kubo' } })).toEqual([
+      'storage.layout: expected one of strata, piri (from STRATA_STORAGE_LAYOUT)',
+    ])
   })
 
   it('never echoes a value (it may be a secret)', async () => {

@@ -11,12 +11,13 @@
  */
 
 import { GenericStore } from '@strata/genericstore'
-import type { IOOptions } from '@strata/objectstore'
+import { type IOOptions, NotFoundError } from '@strata/objectstore'
 import type { Invocation, UnknownLink } from '@ucanto/interface'
 import { formatLink } from '../internal/fields.js'
 import { namespaceOption, type RecordStoreOptions } from '../internal/options.js'
 import { archiveDelegation, extractDelegation } from '../internal/ucan-archive.js'
 import { type ConsolidationRecord, consolidationRecordCodec } from './codec.js'
+import { LegacyConsolidations } from './legacy.js'
 
 export { DecodeError, EncodeError } from '@strata/genericstore'
 export type { IOOptions } from '@strata/objectstore'
@@ -36,7 +37,15 @@ export interface Consolidation {
 }
 
 /** Options for {@link ConsolidationStore}; the S3 wiring sets `keySuffix: '.cbor'`. */
-export interface ConsolidationStoreOptions extends RecordStoreOptions {}
+export interface ConsolidationStoreOptions extends RecordStoreOptions {
+  /**
+   * Also read Piri's legacy two-record layout (`track/<batch>` + `consolidate/<batch>` at the
+   * backend's root, whatever `namespace` says), which Piri's LevelDB store still reads: `get` and
+   * `has` fall back to it, `delete` removes it too; nothing is written in it (Piri migrates on
+   * read; strata leaves the records where they are). Default false.
+   */
+  readLegacy?: boolean
+}
 
 /** The consolidation store contract, implemented by {@link ConsolidationStore}. */
 export interface Consolidations {
@@ -61,6 +70,7 @@ export interface Consolidations {
 export class ConsolidationStore implements Consolidations {
   readonly #store: GenericStore<ConsolidationRecord>
   readonly #suffix: string
+  readonly #legacy: LegacyConsolidations | undefined
 
   /** No I/O: the backend is opened and closed by the caller. */
   constructor(options: ConsolidationStoreOptions) {
@@ -70,6 +80,7 @@ export class ConsolidationStore implements Consolidations {
       ...namespaceOption(options.namespace),
     })
     this.#suffix = options.keySuffix ?? ''
+    this.#legacy = options.readLegacy === true ? new LegacyConsolidations(options.backend) : undefined
   }
 
   async put(batchCid: UnknownLink, consolidation: Consolidation, options?: IOOptions): Promise<void> {
@@ -83,17 +94,27 @@ export class ConsolidationStore implements Consolidations {
 
   async get(batchCid: UnknownLink, options?: IOOptions): Promise<Consolidation> {
     const key = this.#key(batchCid)
-    const record = await this.#store.get(key, options)
+    let record: ConsolidationRecord
+    try {
+      record = await this.#store.get(key, options)
+    } catch (error) {
+      const legacy =
+        error instanceof NotFoundError ? await this.#legacy?.get(formatLink(batchCid), options) : undefined
+      if (legacy === undefined) throw error
+      return legacy
+    }
     const trackInvocation = (await extractDelegation(key, record.trackInvocation)) as Invocation
     return { trackInvocation, consolidateInvocationCID: record.consolidateInvocationCID }
   }
 
   async delete(batchCid: UnknownLink, options?: IOOptions): Promise<void> {
     await this.#store.delete(this.#key(batchCid), options)
+    await this.#legacy?.delete(formatLink(batchCid), options)
   }
 
   async has(batchCid: UnknownLink, options?: IOOptions): Promise<boolean> {
-    return this.#store.has(this.#key(batchCid), options)
+    if (await this.#store.has(this.#key(batchCid), options)) return true
+    return (await this.#legacy?.has(formatLink(batchCid), options)) ?? false
   }
 
   #key(batchCid: UnknownLink): string {

@@ -39,20 +39,39 @@ const INDEX_CODEC = 'cid'
 /**
  * Options for {@link ReceiptStore}. Receipts and the ran index share one backend under two
  * namespaces; the defaults reproduce Piri's datastore layout (`/receipts/<cid>` and
- * `/ranLinkIndex/<ran cid>` in one LevelDB), and the S3 wiring keeps them (one bucket, two prefixes).
- * To read an index written by Piri's S3 store, set `ranIndexNamespace: 'receipts-ran'` and
- * `ranIndexKeySuffix: '.ref'`.
+ * `/ranLinkIndex/<ran cid>` in one LevelDB), and strata's S3 wiring keeps them (one bucket, two
+ * prefixes). Piri's own S3 layout is {@link PIRI_S3_RECEIPT_LAYOUT}.
  */
 export interface ReceiptStoreOptions {
   /** Where receipts and the index live; opened and closed by the caller. */
   backend: ObjectStore
-  /** Namespace of the receipts (non-empty, no `/`). Default `'receipts'`. */
-  namespace?: string
+  /**
+   * Namespace of the receipts (non-empty, no `/`), or `null` for none: receipts at the backend's
+   * root, as Piri's S3 store keeps them. Default `'receipts'`.
+   */
+  namespace?: string | null
   /** Namespace of the ran index (non-empty, no `/`, not `namespace`). Default `'ranLinkIndex'`. */
   ranIndexNamespace?: string
   /** Appended to every ran index key. Default `''`. */
   ranIndexKeySuffix?: string
+  /**
+   * How the ran index holds the receipt's CID: `'binary'` (its bytes, Piri's datastore index) or
+   * `'text'` (its string, Piri's S3 index). Both are read whatever this says. Default `'binary'`.
+   */
+  ranIndexValue?: 'binary' | 'text'
 }
+
+/**
+ * Piri's S3 receipt layout (`pkg/store/receiptstore/store.go`, `NewS3Store`, v0.2.4): receipts at
+ * the bucket's root under their CID, the ran index at `receipts-ran/<ran cid>.ref` holding the
+ * receipt CID as text. Spread it into {@link ReceiptStoreOptions}.
+ */
+export const PIRI_S3_RECEIPT_LAYOUT = Object.freeze({
+  namespace: null,
+  ranIndexNamespace: 'receipts-ran',
+  ranIndexKeySuffix: '.ref',
+  ranIndexValue: 'text',
+} as const satisfies Omit<ReceiptStoreOptions, 'backend'>)
 
 /** The receipt store contract, implemented by {@link ReceiptStore}. */
 export interface Receipts {
@@ -84,6 +103,7 @@ export class ReceiptStore implements Receipts {
   readonly #receipts: GenericStore<Uint8Array>
   readonly #ranIndex: GenericStore<Uint8Array>
   readonly #ranSuffix: string
+  readonly #ranValue: 'binary' | 'text'
 
   /**
    * No I/O: the backend is opened and closed by the caller.
@@ -91,15 +111,20 @@ export class ReceiptStore implements Receipts {
    * @throws {RangeError} both namespaces are the same.
    */
   constructor(options: ReceiptStoreOptions) {
-    const namespace = options.namespace ?? 'receipts'
+    const namespace = options.namespace === undefined ? 'receipts' : options.namespace
     const ranIndexNamespace = options.ranIndexNamespace ?? 'ranLinkIndex'
     if (namespace === ranIndexNamespace) {
       throw new RangeError(`receipts and the ran index need distinct namespaces, both are "${namespace}"`)
     }
     const { backend } = options
-    this.#receipts = new GenericStore({ backend, codec: bytesCodec, namespace })
+    this.#receipts = new GenericStore({
+      backend,
+      codec: bytesCodec,
+      ...(namespace === null ? {} : { namespace }),
+    })
     this.#ranIndex = new GenericStore({ backend, codec: bytesCodec, namespace: ranIndexNamespace })
     this.#ranSuffix = options.ranIndexKeySuffix ?? ''
+    this.#ranValue = options.ranIndexValue ?? 'binary'
   }
 
   async put(receipt: ReceiptLike, options?: IOOptions): Promise<void> {
@@ -114,7 +139,11 @@ export class ReceiptStore implements Receipts {
       throw new EncodeError(key, RECEIPT_CODEC, { cause })
     }
     await this.#receipts.put(key, bytes, options)
-    await this.#ranIndex.put(ranKey, encodeRanIndexValue(receipt.link()), options)
+    const value =
+      this.#ranValue === 'text'
+        ? new TextEncoder().encode(formatLink(receipt.link()))
+        : encodeRanIndexValue(receipt.link())
+    await this.#ranIndex.put(ranKey, value, options)
   }
 
   async get(cid: UnknownLink, options?: IOOptions): Promise<Receipt> {

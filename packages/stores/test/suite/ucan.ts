@@ -1,7 +1,7 @@
 import * as dagCbor from '@ipld/dag-cbor'
 import { ClaimStore } from '@strata/stores/claim'
 import { ConsolidationStore } from '@strata/stores/consolidation'
-import { ReceiptStore } from '@strata/stores/receipt'
+import { PIRI_S3_RECEIPT_LAYOUT, ReceiptStore } from '@strata/stores/receipt'
 import { Delegation } from '@ucanto/core'
 import type { Delegation as DelegationView } from '@ucanto/interface'
 import { describe, expect, it } from 'vitest'
@@ -128,6 +128,19 @@ export function ucanCases(ctx: SuiteContext): void {
       expect((await reader.getByRan(issued.ran.link())).link().toString()).toBe(issued.link().toString())
     })
 
+    it("writes Piri's S3 layout with PIRI_S3_RECEIPT_LAYOUT: <cid> at the root, receipts-ran/<ran>.ref as text", async () => {
+      const backend = ctx.backend()
+      const store = new ReceiptStore({ backend, ...PIRI_S3_RECEIPT_LAYOUT })
+      const issued = await receipt()
+      await store.put(issued)
+      const [cid, ran] = [issued.link().toString(), issued.ran.link().toString()]
+      expect(await keysUnder(backend, cid)).toEqual([cid])
+      expect(await keysUnder(backend, `receipts-ran/${ran}`)).toEqual([`receipts-ran/${ran}.ref`])
+      expect(new TextDecoder().decode(await readObject(backend, `receipts-ran/${ran}.ref`))).toBe(cid)
+      expect((await store.getByRan(issued.ran.link())).link().toString()).toBe(cid)
+      expect(await store.has(issued.link())).toBe(true)
+    })
+
     it('throws DecodeError for a corrupt receipt or index entry', async () => {
       const backend = ctx.backend()
       const store = new ReceiptStore({ backend, namespace: 'rcpt', ranIndexNamespace: 'rcpt-ran' })
@@ -179,6 +192,51 @@ export function ucanCases(ctx: SuiteContext): void {
       await store.delete(batch)
       expect(await store.has(batch)).toBe(false)
       await expect(store.get(batch)).rejects.toMatchObject({ name: 'NotFoundError' })
+    })
+
+    it("reads Piri's legacy track/ + consolidate/ records with readLegacy, and deletes them", async () => {
+      const backend = ctx.backend()
+      const batch = await randomCid()
+      const trackInvocation = await invocation('space/egress/track')
+      const consolidateInvocationCID = (await invocation('space/egress/consolidate')).cid
+      const archive = await Delegation.archive(trackInvocation)
+      await writeObject(backend, `track/${batch}`, archive.ok ?? new Uint8Array())
+      const plain = new ConsolidationStore(options())
+      const legacy = new ConsolidationStore({ ...options(), readLegacy: true })
+      // Half a legacy record (no consolidate/ yet) is not a consolidation, as in Piri.
+      expect(await legacy.has(batch)).toBe(false)
+      await expect(legacy.get(batch)).rejects.toMatchObject({ name: 'NotFoundError' })
+      await writeObject(backend, `consolidate/${batch}`, consolidateInvocationCID.bytes)
+      await expect(plain.get(batch)).rejects.toMatchObject({ name: 'NotFoundError' })
+      expect(await plain.has(batch)).toBe(false)
+      expect(await legacy.has(batch)).toBe(true)
+      const got = await legacy.get(batch)
+      expectSameDelegation(got.trackInvocation, trackInvocation)
+      expect(got.consolidateInvocationCID.toString()).toBe(consolidateInvocationCID.toString())
+      // The new format wins over the legacy one; nothing is written in the legacy layout.
+      const newer = (await invocation('space/egress/consolidate')).cid
+      await legacy.put(batch, { trackInvocation, consolidateInvocationCID: newer })
+      expect((await legacy.get(batch)).consolidateInvocationCID.toString()).toBe(newer.toString())
+      expect(await readObject(backend, `consolidate/${batch}`)).toEqual(consolidateInvocationCID.bytes)
+      await legacy.delete(batch)
+      expect(await keysUnder(backend, `track/${batch}`)).toEqual([])
+      expect(await keysUnder(backend, `consolidate/${batch}`)).toEqual([])
+      expect(await legacy.has(batch)).toBe(false)
+    })
+
+    it('throws DecodeError for a corrupt legacy record', async () => {
+      const backend = ctx.backend()
+      const batch = await randomCid()
+      const legacy = new ConsolidationStore({ ...options(), readLegacy: true })
+      const archive = await Delegation.archive(await invocation('space/egress/track'))
+      await writeObject(backend, `track/${batch}`, archive.ok ?? new Uint8Array())
+      await writeObject(backend, `consolidate/${batch}`, new Uint8Array([0xff, 0xfe]))
+      await expect(legacy.get(batch)).rejects.toMatchObject({ name: 'DecodeError', codec: 'cid' })
+      await writeObject(backend, `track/${batch}`, new Uint8Array([1, 2, 3]))
+      await expect(legacy.get(batch)).rejects.toMatchObject({
+        name: 'DecodeError',
+        codec: 'car/ucan-archive',
+      })
     })
 
     it('throws DecodeError for a record of the wrong shape or a corrupt invocation archive', async () => {
