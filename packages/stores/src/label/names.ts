@@ -13,7 +13,8 @@ import { InvalidLabelNameError } from '../errors.js'
 /** The longest label name, in UTF-8 bytes. */
 export const MAX_LABEL_NAME_BYTES = 512
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/u
+/** Control characters (general category Cc: C0, DEL and C1). */
+const CONTROL = /\p{Cc}/u
 const LONE_SURROGATE = /\p{Cs}/u
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
