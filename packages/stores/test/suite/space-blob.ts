@@ -142,8 +142,9 @@ export function spaceBlobCases(ctx: SuiteContext): void {
     })
 
     it('answers every key as { digest, space }, every record, and deletes one record', async () => {
-      const allocations = new AllocationStore(options())
-      const acceptances = new AcceptanceStore(options())
+      // all() reads every record of its store: each store in a namespace of its own here
+      const allocations = new AllocationStore({ ...options(), namespace: `alloc-${Date.now()}` })
+      const acceptances = new AcceptanceStore({ ...options(), namespace: `accept-${Date.now()}` })
       const [first, second] = await spaces()
       const shared = await randomDigest()
       for (const space of [first, second] as DID[]) {
