@@ -26,7 +26,10 @@ export interface HeldLease {
    * @throws {GcLeaseLostError}
    */
   assertHeld(): void
-  /** Stops renewing and gives the lease up (another holder may take it at once). Idempotent. */
+  /**
+   * Stops renewing and gives the lease up (another holder may take it at once); `signal` aborts.
+   * Idempotent.
+   */
   release(): Promise<void>
 }
 
@@ -125,7 +128,8 @@ export class Lease {
         if (released) return
         released = true
         clearInterval(timer)
-        if (controller.signal.aborted) return
+        lose()
+        // given up even when it lapsed here: the write only lands if no one took the lease over
         try {
           await this.#write({ holder, expiresAt: 0 }, etag, {})
         } catch {

@@ -1,0 +1,11 @@
+import { describe } from 'vitest'
+import { diskBackends } from './world.js'
+import { useWorlds } from './world-cases/context.js'
+import { gcCases } from './world-cases/gc.js'
+import { ownerCases } from './world-cases/owners.js'
+
+describe('labels, owners, gc, content and repos on flatfs + LevelDB', () => {
+  const ctx = useWorlds(diskBackends)
+  ownerCases(ctx)
+  gcCases(ctx)
+})
