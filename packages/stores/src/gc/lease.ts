@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { setMaxListeners } from 'node:events'
 import { type IOOptions, type ObjectStore, PreconditionFailedError } from '@strata/objectstore'
 import { GcLeaseHeldError, GcLeaseLostError } from '../errors.js'
 
@@ -94,6 +95,8 @@ export class Lease {
 
   #held(holder: string, firstEtag: string, started: number): HeldLease {
     const controller = new AbortController()
+    // one signal shared by every request of a run: many listeners at once is its normal use
+    setMaxListeners(0, controller.signal)
     let etag = firstEtag
     let renewedAt = started
     let released = false
