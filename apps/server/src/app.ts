@@ -9,8 +9,12 @@ import { allocationRoutes } from './http/routes/allocations.js'
 import { blobReadRoutes, blobSocketReads, blobWriteRoutes } from './http/routes/blobs/index.js'
 import { claimRoutes } from './http/routes/claims.js'
 import type { RouteContext } from './http/routes/context.js'
+import { gcRoutes } from './http/routes/gc.js'
 import { healthRoutes } from './http/routes/health.js'
+import { labelRoutes } from './http/routes/labels.js'
+import { ownerRoutes } from './http/routes/owners.js'
 import { receiptRoutes } from './http/routes/receipts.js'
+import { repoRoutes } from './http/routes/repos.js'
 import { createMetrics, observeRequests, requestRecorder, type StrataMetrics } from './observability/index.js'
 
 /** Options for {@link createApp}. */
@@ -42,7 +46,8 @@ export interface StrataApp {
 
 /**
  * Builds the server's hono app over a started container: the request log and metrics first, then
- * one router per resource (health, blobs, allocations, acceptances, claims, receipts), one
+ * one router per resource (health, blobs, allocations, acceptances, claims, receipts, labels, owners,
+ * repos, gc), one
  * `onError` answering every error from the one status table, unknown routes as 404 `RouteNotFound`.
  */
 export function createApp(options: CreateAppOptions): StrataApp {
@@ -74,6 +79,10 @@ export function createApp(options: CreateAppOptions): StrataApp {
   app.route('/', acceptanceRoutes(context))
   app.route('/', claimRoutes({ claims: cradle.claims }))
   app.route('/', receiptRoutes({ journal: cradle.journal, authToken: () => cradle.authToken, logger }))
+  app.route('/', labelRoutes(context))
+  app.route('/', ownerRoutes(context))
+  app.route('/', repoRoutes(context))
+  app.route('/', gcRoutes(context))
   const fastPath = blobSocketReads({
     blobs: cradle.blobs,
     record: requestRecorder({ logger, metrics }),

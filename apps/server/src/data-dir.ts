@@ -14,7 +14,19 @@ export const LEVEL_DIRS = {
   claims: 'claim',
   receipts: 'receipt',
   consolidations: 'consolidation',
+  labels: 'labels',
+  owners: 'owners',
+  gc: 'gc',
+  'car-records': 'car-records',
 } as const
 
-/** Directories under `<dataDir>` of the flatfs blobs, the keystore and the journal. */
-export const LOCAL_DIRS = { blobs: 'blobs', wallet: 'wallet', journal: 'journal' } as const
+/**
+ * Directories under `<dataDir>` of the flatfs blobs, the keystore, the journal and the CAR block
+ * index (a LevelDB of its own, binary keys).
+ */
+export const LOCAL_DIRS = {
+  blobs: 'blobs',
+  wallet: 'wallet',
+  journal: 'journal',
+  carIndex: 'car-index',
+} as const

@@ -20,15 +20,22 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** Piri's default per-blob size limit: 4,261,412,864 bytes (127 × 32 MiB). */
 export const DEFAULT_MAX_BLOB_SIZE = 4_261_412_864
 
-/** The S3 bucket suffixes, one bucket per store: `{bucketPrefix}{suffix}`. */
-export const BUCKET_SUFFIXES = [
+/** The object stores of a node, one S3 bucket each: `{bucketPrefix}{store}`. */
+export const STORE_BUCKETS = [
   'blobs',
   'allocations',
   'acceptances',
   'claims',
   'receipts',
   'consolidations',
+  'labels',
+  'owners',
+  'gc',
+  'car-records',
 ] as const
+
+/** Every S3 bucket suffix: the object stores' and the CAR block index's (`{bucketPrefix}car-index`). */
+export const BUCKET_SUFFIXES = [...STORE_BUCKETS, 'car-index'] as const
 
 const LONGEST_SUFFIX = Math.max(...BUCKET_SUFFIXES.map((suffix) => suffix.length))
 
@@ -100,7 +107,7 @@ const s3Schema = z.strictObject({
   region: text().default('us-east-1'),
   accessKey: text().optional(),
   secretKey: text().optional(),
-  /** Prepended to each store's bucket name: `{bucketPrefix}blobs`, `{bucketPrefix}allocations`, … */
+  /** Prepended to each store's bucket name: `{bucketPrefix}blobs`, `{bucketPrefix}allocations`, … (see {@link BUCKET_SUFFIXES}) */
   bucketPrefix: z
     .string({ error: bucketPrefixError })
     .regex(/^[a-z0-9][a-z0-9.-]*$/, { error: bucketPrefixError })
@@ -140,6 +147,24 @@ const journalSchema = z.strictObject({
   rotateInterval: integer(0, 2 ** 31 - 1).default(12 * 60 * 60 * 1000),
 })
 
+const gcSchema = z.strictObject({
+  /**
+   * Unreferenced blobs younger than this are never collected, in ms. Default 1 h: longer than any
+   * upload or CAR import in flight (on S3 a multipart upload's time is its start: keep it longer
+   * than the slowest upload).
+   */
+  graceMs: integer(0, Number.MAX_SAFE_INTEGER).default(60 * 60 * 1000),
+  /** Collect every this many ms; 0 (default): only on `POST /gc` or `strata gc`. */
+  intervalMs: integer(0, 2 ** 31 - 1).default(0),
+  /** Size-target mode: collect only while the blobs hold more than this many bytes; 0 (default): always. */
+  targetBytes: integer(0, Number.MAX_SAFE_INTEGER).default(0),
+  /**
+   * The collector's lease, in ms: one collector at a time across instances; a crashed collector's
+   * lease lapses after this long. Renewed every third of it. Default 60 s.
+   */
+  leaseMs: integer(3000, 3_600_000).default(60_000),
+})
+
 /** The keys `storage.s3` must set when `storage.backend` is `s3`. */
 export const REQUIRED_S3_KEYS = ['endpoint', 'accessKey', 'secretKey'] as const
 
@@ -154,6 +179,7 @@ export const configSchema = z
     log: logSchema.prefault({}),
     storage: storageSchema.prefault({}),
     journal: journalSchema.prefault({}),
+    gc: gcSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     if (config.storage.backend !== 's3') return

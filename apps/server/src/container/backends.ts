@@ -8,6 +8,10 @@ import { mkdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Base32KeyEncoder, FlatfsKeyEncoder, type KeyEncoder, PlainKeyEncoder } from '@strata/blobstore'
+import type { BlockIndex } from '@strata/car'
+import { LevelBlockIndex } from '@strata/car/level'
+import { MemoryBlockIndex } from '@strata/car/memory'
+import { S3BlockIndex } from '@strata/car/s3'
 import { type KeyStore, LevelKeyStore, MemoryKeyStore } from '@strata/local/keystore'
 import type { ObjectStore } from '@strata/objectstore'
 import { FlatfsObjectStore } from '@strata/objectstore/flatfs'
@@ -15,12 +19,12 @@ import { LevelObjectStore } from '@strata/objectstore/level'
 import { MemoryObjectStore } from '@strata/objectstore/memory'
 import { MinioObjectStore, type SweepResult } from '@strata/objectstore/minio'
 import { Client } from 'minio'
-import { BUCKET_SUFFIXES, type Config, type S3Config, type StorageBackend } from '../config/schema.js'
+import { type Config, type S3Config, STORE_BUCKETS, type StorageBackend } from '../config/schema.js'
 import { LEVEL_DIRS, LOCAL_DIRS } from '../data-dir.js'
 import type { Resource } from './lifecycle.js'
 
 /** The object stores of a node, one per store (each also names its S3 bucket's suffix). */
-export const STORE_NAMES = BUCKET_SUFFIXES
+export const STORE_NAMES = STORE_BUCKETS
 
 /** A store name: also the S3 bucket suffix. */
 export type StoreName = (typeof STORE_NAMES)[number]
@@ -30,6 +34,8 @@ export interface BackendSet {
   kind: StorageBackend
   /** One object store per store name. */
   stores: Record<StoreName, ObjectStore>
+  /** The CAR block index: memory, a LevelDB at `<dataDir>/car-index`, or the bucket `{prefix}car-index`. */
+  blockIndex: BlockIndex
   /** How blob digests become keys of `stores.blobs`. */
   blobKeyEncoder: KeyEncoder
   /** `keySuffix` of the DAG-CBOR record stores (`.cbor` on S3, as in Piri). */
@@ -38,7 +44,7 @@ export interface BackendSet {
   /** The retrieval journal's directory. */
   journalPath: string
   /** Where each store lives (bucket or directory), for logs and readiness reports. */
-  locations: Record<StoreName | 'keystore' | 'journal', string>
+  locations: Record<StoreName | 'car-index' | 'keystore' | 'journal', string>
   /** What to open at start, in order (the journal excluded); closed in reverse. */
   resources: Resource[]
   /**
@@ -80,12 +86,14 @@ function memoryBackend(): BackendSet {
   return {
     kind: 'memory',
     stores,
+    blockIndex: new MemoryBlockIndex(),
     blobKeyEncoder: new PlainKeyEncoder(),
     recordKeySuffix: '',
     keystore,
     journalPath,
     locations: {
       ...byStore(() => 'memory'),
+      'car-index': 'memory',
       keystore: 'memory',
       journal: journalPath,
     },
@@ -119,12 +127,16 @@ function filesystemBackend(config: Config): BackendSet {
     resources.push(storeResource(`${name} (leveldb ${path})`, store))
     return store
   })
+  const indexPath = join(dataDir, LOCAL_DIRS.carIndex)
+  const blockIndex = new LevelBlockIndex({ path: indexPath })
+  resources.push(storeResource(`car-index (leveldb ${indexPath})`, blockIndex))
   return {
     kind: 'filesystem',
     stores,
+    blockIndex,
     blobKeyEncoder: new Base32KeyEncoder(),
     recordKeySuffix: '',
-    ...localStores(config, resources, locations),
+    ...localStores(config, resources, { ...locations, 'car-index': indexPath }),
   }
 }
 
@@ -132,7 +144,7 @@ function filesystemBackend(config: Config): BackendSet {
 function localStores(
   config: Config,
   resources: Resource[],
-  locations: Record<StoreName, string>,
+  locations: Record<StoreName | 'car-index', string>,
 ): Pick<BackendSet, 'keystore' | 'journalPath' | 'locations' | 'resources'> {
   const walletPath = join(config.storage.dataDir, LOCAL_DIRS.wallet)
   const journalPath = join(config.storage.dataDir, LOCAL_DIRS.journal)
@@ -194,6 +206,13 @@ function s3Backend(config: Config): BackendSet {
     resources.push(storeResource(`${name} (s3 bucket ${bucket})`, store))
     return store
   })
+  const indexBucket = `${s3.bucketPrefix}car-index`
+  const indexStore = new MinioObjectStore({
+    client,
+    bucket: indexBucket,
+    requestTimeoutMs: s3.requestTimeoutMs,
+  })
+  resources.push(storeResource(`car-index (s3 bucket ${indexBucket})`, indexStore))
   const sweep = async () => {
     const olderThan = new Date(Date.now() - s3.abortIncompleteUploadsAfterMs)
     const results = await Promise.all(
@@ -204,10 +223,11 @@ function s3Backend(config: Config): BackendSet {
   return {
     kind: 's3',
     stores,
+    blockIndex: new S3BlockIndex({ backend: indexStore }),
     sweep,
     blobKeyEncoder: new FlatfsKeyEncoder(),
     recordKeySuffix: '.cbor',
-    ...localStores(config, resources, locations),
+    ...localStores(config, resources, { ...locations, 'car-index': `s3://${indexBucket}` }),
   }
 }
 

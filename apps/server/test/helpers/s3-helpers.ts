@@ -1,9 +1,9 @@
 /** The server tests' S3 plumbing: a server's `storage.s3` settings, and dropping its buckets afterwards. */
 import { emptyBucket, type S3TestSettings } from '@strata/testkit'
 import type { Client } from 'minio'
-import { STORE_NAMES } from '../../src/container/index.js'
+import { BUCKET_SUFFIXES } from '../../src/config/index.js'
 
-/** `storage.s3` of a server on the test S3 server, its six buckets named `{bucketPrefix}{store}`. */
+/** `storage.s3` of a server on the test S3 server, its buckets named `{bucketPrefix}{store}`. */
 export function s3Storage(settings: S3TestSettings, bucketPrefix: string) {
   const { endpoint, region, accessKey, secretKey } = settings
   return { endpoint, region, accessKey, secretKey, bucketPrefix }
@@ -22,7 +22,7 @@ export function s3Env(settings: S3TestSettings, bucketPrefix: string): Record<st
 
 /** Empties and removes every store bucket of `bucketPrefix` that exists (the test server keeps data in RAM). */
 export async function dropStoreBuckets(client: Client, bucketPrefix: string): Promise<void> {
-  for (const name of STORE_NAMES) {
+  for (const name of BUCKET_SUFFIXES) {
     const bucket = `${bucketPrefix}${name}`
     if (!(await client.bucketExists(bucket).catch(() => false))) continue
     await emptyBucket(client, bucket)

@@ -95,10 +95,14 @@ describe('memory backend', () => {
         'acceptances',
         'allocations',
         'blobs',
+        'car-records',
         'claims',
         'consolidations',
+        'gc',
         'journal',
         'keystore',
+        'labels',
+        'owners',
         'receipts',
         'started',
       ].sort(),
@@ -139,7 +143,8 @@ describe('filesystem backend', () => {
         join(dataDir, 'blobs', '32', 'ciqlstjhxgju2pqiuuxffv62pwv7vree57rxuu4a52iir55m4lx432i.data'),
       ),
     ).toBe(true)
-    for (const dir of ['allocation', 'acceptance', 'claim', 'receipt', 'consolidation', 'wallet']) {
+    const levelDirs = ['allocation', 'acceptance', 'claim', 'receipt', 'consolidation', 'wallet']
+    for (const dir of [...levelDirs, 'labels', 'owners', 'gc', 'car-records', 'car-index']) {
       expect(await exists(join(dataDir, dir, 'CURRENT')), dir).toBe(true) // a LevelDB directory
     }
     expect(await exists(join(dataDir, 'journal', 'egress.car.wip'))).toBe(true)
@@ -152,9 +157,14 @@ describe('filesystem backend', () => {
         'allocation',
         'auth-token',
         'blobs',
+        'car-index',
+        'car-records',
         'claim',
         'consolidation',
+        'gc',
         'journal',
+        'labels',
+        'owners',
         'receipt',
         'wallet',
       ].sort(),

@@ -34,6 +34,13 @@ export interface StoredAtLabel {
   label: Label
 }
 
+/** What {@link ContentStore.writeLabel} answers. */
+export interface LabelWrite {
+  label: Label
+  /** Whether the label did not exist before. */
+  created: boolean
+}
+
 /** Attempts of a label write without `ifVersion` racing with other writers. */
 const ATTEMPTS = 8
 
@@ -66,6 +73,11 @@ export class ContentStore {
    * @throws {InvalidLabelNameError | InvalidRefError | InvalidDidError} bad input.
    */
   async setLabel(name: string, ref: ContentRef, options: LabelWriteOptions = {}): Promise<Label> {
+    return (await this.writeLabel(name, ref, options)).label
+  }
+
+  /** {@link setLabel}, also answering whether the label was created (it did not exist before). */
+  async writeLabel(name: string, ref: ContentRef, options: LabelWriteOptions = {}): Promise<LabelWrite> {
     const content = asRef(ref)
     const owner = options.owner === undefined ? undefined : checkDid(options.owner)
     if (owner !== undefined && this.#owners === undefined) throw new TypeError('labels have no owners here')
@@ -105,7 +117,7 @@ export class ContentStore {
       if (previous?.owner !== undefined && previous.owner !== owner) {
         await this.#owners?.removeLabel(previous.owner, name, io)
       }
-      return written
+      return { label: written, created: previous === undefined }
     }
   }
 

@@ -49,6 +49,8 @@ export interface ImportedRepo extends RepoHead {
   blocks: number
   /** False when that CAR had been imported before. */
   created: boolean
+  /** The head it moved from; `null`: the import created the repo. */
+  previous: CID | null
 }
 
 /** Attempts of an import without `since` racing with other imports. */
@@ -126,7 +128,8 @@ export class RepoStore {
         await this.#labels.revert(headLabel(did), moved.version, current, io).catch(() => {})
         throw error
       }
-      return { ...headOf(did, moved), ...importedOf(imported) }
+      const previous = current === undefined ? null : CID.asCID(current.ref)
+      return { ...headOf(did, moved), ...importedOf(imported), previous }
     }
   }
 
