@@ -25,6 +25,8 @@ const decoder = new TextDecoder('utf-8', { fatal: true })
  */
 export function labelNameBytes(name: string): Uint8Array {
   if (typeof name !== 'string' || name.length === 0) throw new InvalidLabelNameError(String(name), 'empty')
+  const ascii = asciiBytes(name)
+  if (ascii !== undefined) return ascii
   const control = CONTROL.exec(name)
   if (control !== null) {
     const code = (control[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')
@@ -40,14 +42,48 @@ export function labelNameBytes(name: string): Uint8Array {
 
 /** The storage key of a label name. @throws {InvalidLabelNameError} */
 export function labelKey(name: string): string {
-  return base32hex.baseEncode(labelNameBytes(name))
+  return encodeBase32hex(labelNameBytes(name))
+}
+
+const BASE32HEX = '0123456789abcdefghijklmnopqrstuv'
+
+/** Lowercase unpadded base32hex, without the generic encoder's per-bit loop (every label call names a key). */
+function encodeBase32hex(bytes: Uint8Array): string {
+  let out = ''
+  let buffer = 0
+  let bits = 0
+  for (let index = 0; index < bytes.byteLength; index++) {
+    buffer = ((buffer << 8) | (bytes[index] as number)) & 0xffff
+    bits += 8
+    while (bits >= 5) {
+      bits -= 5
+      out += BASE32HEX[(buffer >> bits) & 31]
+    }
+  }
+  if (bits > 0) out += BASE32HEX[(buffer << (5 - bits)) & 31]
+  return out
+}
+
+/**
+ * The bytes of a printable-ASCII name of at most 512 characters (the common case: `actor/123/head`,
+ * `did:plc:…:chain-head`), checked in one pass; undefined for anything else (checked in full).
+ */
+function asciiBytes(name: string): Uint8Array | undefined {
+  if (name.length > MAX_LABEL_NAME_BYTES) return undefined
+  const bytes = new Uint8Array(name.length)
+  for (let index = 0; index < name.length; index++) {
+    const code = name.charCodeAt(index)
+    if (code < 0x20 || code > 0x7e) return undefined
+    bytes[index] = code
+  }
+  return bytes
 }
 
 /** The label name a key stands for, or undefined when the key is not one {@link labelKey} makes. */
 export function labelNameOf(key: string): string | undefined {
   try {
     const name = decoder.decode(base32hex.baseDecode(key))
-    return base32hex.baseEncode(encoder.encode(name)) === key ? name : undefined
+    return encodeBase32hex(encoder.encode(name)) === key ? name : undefined
   } catch {
     return undefined
   }
@@ -64,7 +100,7 @@ export function labelPrefix(prefix: string): { key: string; bytes: Uint8Array } 
   if (prefix === '') return { key: '', bytes: new Uint8Array(0) }
   const bytes = labelNameBytesOfPrefix(prefix)
   const whole = bytes.subarray(0, bytes.byteLength - (bytes.byteLength % 5))
-  return { key: base32hex.baseEncode(whole), bytes }
+  return { key: encodeBase32hex(whole), bytes }
 }
 
 function labelNameBytesOfPrefix(prefix: string): Uint8Array {

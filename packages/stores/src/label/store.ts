@@ -91,6 +91,8 @@ interface Read {
 
 /** Records are a few hundred bytes; anything larger under a label key is not ours. */
 const MAX_RECORD_SIZE = 64 * 1024
+/** The options of a call without a signal (one object, not one per call). */
+const NO_OPTIONS: IOOptions = Object.freeze({})
 /** Retries of an unconditional delete racing with other writers. */
 const DELETE_ATTEMPTS = 8
 
@@ -111,9 +113,9 @@ export class LabelStore implements Labels {
   }
 
   async get(name: string, options: IOOptions = {}): Promise<Label> {
-    const label = await this.find(name, options)
-    if (label === undefined) throw new LabelNotFoundError(name)
-    return label
+    const read = await this.#read(labelKey(name), options)
+    if (read === undefined || read.record.deleted) throw new LabelNotFoundError(name)
+    return labelOf(name, read.record)
   }
 
   async find(name: string, options: IOOptions = {}): Promise<Label | undefined> {
@@ -255,7 +257,10 @@ export class LabelStore implements Labels {
   async #read(key: string, options: IOOptions): Promise<Read | undefined> {
     let result: Awaited<ReturnType<ObjectStore['get']>>
     try {
-      result = await this.#backend.get(this.#prefix + key, signalOf(options))
+      result = await this.#backend.get(
+        this.#prefix + key,
+        options.signal === undefined ? NO_OPTIONS : options,
+      )
     } catch (error) {
       if (error instanceof NotFoundError || (error as { name?: unknown }).name === 'NotFoundError')
         return undefined
