@@ -72,7 +72,12 @@ async function round(items, recordBytes, concurrency) {
     const put = (i) => raw.store.put(keys[i], recordBytes.byteLength, recordBytes)
     const versions = new Array(count)
     const sides = {
-      set: [put, async (i) => void (versions[i] = (await labels.set(items[i].name, items[i].ref)).version)],
+      set: [
+        put,
+        async (i) => {
+          versions[i] = (await labels.set(items[i].name, items[i].ref)).version
+        },
+      ],
       // the least any compare-and-swap does: read the record, write the new one
       cas: [
         async (i) => {

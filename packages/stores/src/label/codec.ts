@@ -147,7 +147,10 @@ class Writer {
 
   text(value: string): void {
     const known = KEYS.get(value)
-    if (known !== undefined) return this.bytes(known)
+    if (known !== undefined) {
+      this.bytes(known)
+      return
+    }
     const utf8 = encoder.encode(value)
     this.head(3, utf8.byteLength)
     this.bytes(utf8)
