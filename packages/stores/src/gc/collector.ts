@@ -23,7 +23,7 @@ export interface GarbageCollectorOptions {
   owners: OwnerStore
   /** Acceptances keep their blobs. Default: none. */
   acceptances?: Acceptances
-  /** Allocations keep their blobs until they expire. Default: none. */
+  /** Allocations keep their blobs until they expire (asked per unreferenced blob). Default: none. */
   allocations?: Allocations
   /** Condemned marks, shared by every instance. */
   condemned: Condemned
@@ -135,7 +135,7 @@ export class GarbageCollector {
     const target = options.targetBytes ?? this.#options.targetBytes ?? 0
     const concurrency = this.#options.concurrency ?? 16
     const result = { scanned: 0, live: 0, young: 0, deleted: 0, bytesFreed: 0, kept: 0, repaired: 0, dryRun }
-    const first = await mark(this.#sources(), this.#now(), signal)
+    const first = await mark(this.#sources(), signal)
     const cutoff = this.#now() - graceMs
     const candidates: Candidate[] = []
     let stored = 0
@@ -155,6 +155,7 @@ export class GarbageCollector {
       stored += stat.size
       if (live) result.live++
       else if (stat.lastModified === undefined || stat.lastModified.getTime() > cutoff) result.young++
+      else if (await this.#allocated(digest, signal)) result.live++
       else
         candidates.push({
           digest,
@@ -181,10 +182,12 @@ export class GarbageCollector {
         condemned.add(candidate)
         await this.#condemn(candidate, run, signal)
       })
-      const second = await mark(this.#sources(), this.#now(), signal)
+      const second = await mark(this.#sources(), signal)
       const sweep = async (candidate: Candidate) => {
         lease.assertHeld()
-        if (second.live.has(keyOf(candidate.digest))) result.kept++
+        const kept =
+          second.live.has(keyOf(candidate.digest)) || (await this.#allocated(candidate.digest, signal))
+        if (kept) result.kept++
         else if (target === 0 || stored > target) {
           await this.#delete(candidate, second, signal)
           result.deleted++
@@ -238,9 +241,22 @@ export class GarbageCollector {
     }
   }
 
+  /** Whether an allocation not expired now keeps `digest` (asked only of blobs nothing else keeps). */
+  async #allocated(digest: MultihashDigest, signal: IOOptions): Promise<boolean> {
+    const { allocations } = this.#options
+    if (allocations === undefined) return false
+    try {
+      await allocations.getAnyNonExpired(digest, Math.floor(this.#now() / 1000), signal)
+      return true
+    } catch (error) {
+      if ((error as { name?: unknown }).name === 'NotFoundError') return false
+      throw error
+    }
+  }
+
   #sources() {
-    const { cars, labels, owners, guard, acceptances, allocations } = this.#options
-    return { cars, labels, owners, guard, acceptances, allocations }
+    const { cars, labels, owners, guard, acceptances } = this.#options
+    return { cars, labels, owners, guard, acceptances }
   }
 }
 

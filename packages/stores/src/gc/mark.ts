@@ -2,7 +2,6 @@ import type { CarStore } from '@strata/car'
 import type { IOOptions } from '@strata/objectstore'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
 import type { Acceptances } from '../acceptance/index.js'
-import type { Allocations } from '../allocation/index.js'
 import type { Labels } from '../label/store.js'
 import type { OwnerStore } from '../owner/store.js'
 import { keyOf, type ReferenceGuard } from './guard.js'
@@ -14,7 +13,6 @@ export interface MarkSources {
   owners: OwnerStore
   guard: ReferenceGuard
   acceptances?: Acceptances | undefined
-  allocations?: Allocations | undefined
 }
 
 /** What a mark found. */
@@ -26,21 +24,16 @@ export interface Marks {
 }
 
 /**
- * Marks every blob something references: each acceptance, each allocation not expired at `nowMs`,
- * each owner membership (owners being wiped included), each label (through what its ref resolves
- * to: see `ReferenceGuard.supporting`); then, for every imported CAR, a live CAR keeps its index
- * blob and a live index blob keeps its CAR. Memory: one short string per live blob.
+ * Marks every blob something references: each acceptance (from the keys alone), each owner
+ * membership (owners being wiped included), each label (through what its ref resolves to: see
+ * `ReferenceGuard.supporting`); then, for every imported CAR, a live CAR keeps its index blob and a
+ * live index blob keeps its CAR. Allocations are not read here: they are many and short-lived, so
+ * the collector asks only about the blobs nothing else keeps. Memory: one short string per live blob.
  */
-export async function mark(sources: MarkSources, nowMs: number, options: IOOptions = {}): Promise<Marks> {
+export async function mark(sources: MarkSources, options: IOOptions = {}): Promise<Marks> {
   const live = new Set<string>()
   const add = (digest: MultihashDigest) => live.add(keyOf(digest))
   if (sources.acceptances) for await (const { digest } of sources.acceptances.keys(options)) add(digest)
-  if (sources.allocations) {
-    const now = Math.floor(nowMs / 1000)
-    for await (const allocation of sources.allocations.all(options)) {
-      if (allocation.expires > now) add(allocation.blob.digest)
-    }
-  }
   for await (const digest of sources.owners.members(options)) add(digest)
   for await (const label of sources.labels.entries('', options)) {
     for (const digest of await sources.guard.supporting(label.ref, options)) add(digest)
