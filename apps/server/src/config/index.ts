@@ -42,6 +42,5 @@ export {
   REQUIRED_S3_KEYS,
   type S3Config,
   STORAGE_BACKENDS,
-  STORE_BUCKETS,
   type StorageBackend,
 } from './schema.js'

@@ -20,22 +20,25 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 /** Piri's default per-blob size limit: 4,261,412,864 bytes (127 × 32 MiB). */
 export const DEFAULT_MAX_BLOB_SIZE = 4_261_412_864
 
-/** The object stores of a node, one S3 bucket each: `{bucketPrefix}{store}`. */
-export const STORE_BUCKETS = [
+/**
+ * The S3 bucket suffixes, one bucket per store: `{bucketPrefix}{suffix}`. `cars` holds the CAR
+ * records and root entries, `blocks` the block index (one small object per block location),
+ * `labels` the labels, `owners` the owners' memberships, owned labels and wipe markers, `gc` the
+ * collector's lease and condemned marks.
+ */
+export const BUCKET_SUFFIXES = [
   'blobs',
   'allocations',
   'acceptances',
   'claims',
   'receipts',
   'consolidations',
+  'cars',
+  'blocks',
   'labels',
   'owners',
   'gc',
-  'car-records',
 ] as const
-
-/** Every S3 bucket suffix: the object stores' and the CAR block index's (`{bucketPrefix}car-index`). */
-export const BUCKET_SUFFIXES = [...STORE_BUCKETS, 'car-index'] as const
 
 const LONGEST_SUFFIX = Math.max(...BUCKET_SUFFIXES.map((suffix) => suffix.length))
 

@@ -19,22 +19,28 @@ import { LevelObjectStore } from '@strata/objectstore/level'
 import { MemoryObjectStore } from '@strata/objectstore/memory'
 import { MinioObjectStore, type SweepResult } from '@strata/objectstore/minio'
 import { Client } from 'minio'
-import { type Config, type S3Config, STORE_BUCKETS, type StorageBackend } from '../config/schema.js'
+import { BUCKET_SUFFIXES, type Config, type S3Config, type StorageBackend } from '../config/schema.js'
 import { LEVEL_DIRS, LOCAL_DIRS } from '../data-dir.js'
 import type { Resource } from './lifecycle.js'
 
-/** The object stores of a node, one per store (each also names its S3 bucket's suffix). */
-export const STORE_NAMES = STORE_BUCKETS
-
 /** A store name: also the S3 bucket suffix. */
-export type StoreName = (typeof STORE_NAMES)[number]
+export type StoreName = Exclude<(typeof BUCKET_SUFFIXES)[number], 'blocks'>
+
+/**
+ * The object stores of a node, one per store (each also names its S3 bucket's suffix). The block
+ * index (`blocks`) is not among them: it is a `BlockIndex` (LevelDB on disk; on S3 over its own
+ * bucket, `{bucketPrefix}blocks`).
+ */
+export const STORE_NAMES: readonly StoreName[] = BUCKET_SUFFIXES.filter(
+  (name): name is StoreName => name !== 'blocks',
+)
 
 /** The object stores and local stores of one backend, not yet opened. */
 export interface BackendSet {
   kind: StorageBackend
   /** One object store per store name. */
   stores: Record<StoreName, ObjectStore>
-  /** The CAR block index: memory, a LevelDB at `<dataDir>/car-index`, or the bucket `{prefix}car-index`. */
+  /** The CAR store's block → location index (its records are in `stores.cars`). */
   blockIndex: BlockIndex
   /** How blob digests become keys of `stores.blobs`. */
   blobKeyEncoder: KeyEncoder
@@ -44,7 +50,7 @@ export interface BackendSet {
   /** The retrieval journal's directory. */
   journalPath: string
   /** Where each store lives (bucket or directory), for logs and readiness reports. */
-  locations: Record<StoreName | 'car-index' | 'keystore' | 'journal', string>
+  locations: Record<StoreName | 'blocks' | 'keystore' | 'journal', string>
   /** What to open at start, in order (the journal excluded); closed in reverse. */
   resources: Resource[]
   /**
@@ -93,7 +99,7 @@ function memoryBackend(): BackendSet {
     journalPath,
     locations: {
       ...byStore(() => 'memory'),
-      'car-index': 'memory',
+      blocks: 'memory',
       keystore: 'memory',
       journal: journalPath,
     },
@@ -127,16 +133,16 @@ function filesystemBackend(config: Config): BackendSet {
     resources.push(storeResource(`${name} (leveldb ${path})`, store))
     return store
   })
-  const indexPath = join(dataDir, LOCAL_DIRS.carIndex)
-  const blockIndex = new LevelBlockIndex({ path: indexPath })
-  resources.push(storeResource(`car-index (leveldb ${indexPath})`, blockIndex))
+  const blocksPath = join(dataDir, LOCAL_DIRS.blocks)
+  const blockIndex = new LevelBlockIndex({ path: blocksPath })
+  resources.push(storeResource(`blocks (leveldb ${blocksPath})`, blockIndex))
   return {
     kind: 'filesystem',
     stores,
     blockIndex,
     blobKeyEncoder: new Base32KeyEncoder(),
     recordKeySuffix: '',
-    ...localStores(config, resources, { ...locations, 'car-index': indexPath }),
+    ...localStores(config, resources, { ...locations, blocks: blocksPath }),
   }
 }
 
@@ -144,7 +150,7 @@ function filesystemBackend(config: Config): BackendSet {
 function localStores(
   config: Config,
   resources: Resource[],
-  locations: Record<StoreName | 'car-index', string>,
+  locations: Record<StoreName | 'blocks', string>,
 ): Pick<BackendSet, 'keystore' | 'journalPath' | 'locations' | 'resources'> {
   const walletPath = join(config.storage.dataDir, LOCAL_DIRS.wallet)
   const journalPath = join(config.storage.dataDir, LOCAL_DIRS.journal)
@@ -206,13 +212,9 @@ function s3Backend(config: Config): BackendSet {
     resources.push(storeResource(`${name} (s3 bucket ${bucket})`, store))
     return store
   })
-  const indexBucket = `${s3.bucketPrefix}car-index`
-  const indexStore = new MinioObjectStore({
-    client,
-    bucket: indexBucket,
-    requestTimeoutMs: s3.requestTimeoutMs,
-  })
-  resources.push(storeResource(`car-index (s3 bucket ${indexBucket})`, indexStore))
+  const blocksBucket = `${s3.bucketPrefix}blocks`
+  const blocks = new MinioObjectStore({ client, bucket: blocksBucket, requestTimeoutMs: s3.requestTimeoutMs })
+  resources.push(storeResource(`blocks (s3 bucket ${blocksBucket})`, blocks))
   const sweep = async () => {
     const olderThan = new Date(Date.now() - s3.abortIncompleteUploadsAfterMs)
     const results = await Promise.all(
@@ -223,11 +225,11 @@ function s3Backend(config: Config): BackendSet {
   return {
     kind: 's3',
     stores,
-    blockIndex: new S3BlockIndex({ backend: indexStore }),
+    blockIndex: new S3BlockIndex({ backend: blocks }),
     sweep,
     blobKeyEncoder: new FlatfsKeyEncoder(),
     recordKeySuffix: '.cbor',
-    ...localStores(config, resources, { ...locations, 'car-index': `s3://${indexBucket}` }),
+    ...localStores(config, resources, { ...locations, blocks: `s3://${blocksBucket}` }),
   }
 }
 

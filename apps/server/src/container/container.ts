@@ -155,7 +155,7 @@ function contentStores(config: Config, backend: BackendSet, blobs: VerifiedBlobS
   const suffix = backend.recordKeySuffix === '' ? {} : { keySuffix: backend.recordKeySuffix }
   const allocations = new AllocationStore({ backend: stores.allocations, ...suffix })
   const acceptances = new AcceptanceStore({ backend: stores.acceptances, ...suffix })
-  const cars = new CarStore({ blobs, index: backend.blockIndex, records: stores['car-records'] })
+  const cars = new CarStore({ blobs, index: backend.blockIndex, records: stores.cars })
   const labels = new LabelStore({ backend: stores.labels })
   const condemned = new Condemned({ backend: stores.gc })
   const guard = new ReferenceGuard({ blobs, cars, condemned })

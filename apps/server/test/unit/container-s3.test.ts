@@ -64,7 +64,7 @@ describeS3('container, s3 backend', (settings) => {
     await app.start()
     for (const name of BUCKET_SUFFIXES) expect(await client.bucketExists(`${prefix}${name}`), name).toBe(true)
     expect(app.locations.blobs).toBe(`s3://${prefix}blobs`)
-    expect(app.locations['car-index']).toBe(`s3://${prefix}car-index`)
+    expect(app.locations.blocks).toBe(`s3://${prefix}blocks`)
 
     const bytes = new TextEncoder().encode('hello world')
     const digest = await sha256.digest(bytes)

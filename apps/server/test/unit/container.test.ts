@@ -95,7 +95,7 @@ describe('memory backend', () => {
         'acceptances',
         'allocations',
         'blobs',
-        'car-records',
+        'cars',
         'claims',
         'consolidations',
         'gc',
@@ -144,7 +144,7 @@ describe('filesystem backend', () => {
       ),
     ).toBe(true)
     const levelDirs = ['allocation', 'acceptance', 'claim', 'receipt', 'consolidation', 'wallet']
-    for (const dir of [...levelDirs, 'labels', 'owners', 'gc', 'car-records', 'car-index']) {
+    for (const dir of [...levelDirs, 'labels', 'owners', 'gc', 'cars', 'blocks']) {
       expect(await exists(join(dataDir, dir, 'CURRENT')), dir).toBe(true) // a LevelDB directory
     }
     expect(await exists(join(dataDir, 'journal', 'egress.car.wip'))).toBe(true)
@@ -157,8 +157,8 @@ describe('filesystem backend', () => {
         'allocation',
         'auth-token',
         'blobs',
-        'car-index',
-        'car-records',
+        'blocks',
+        'cars',
         'claim',
         'consolidation',
         'gc',
