@@ -81,14 +81,16 @@ async function round(items, recordBytes, concurrency) {
       // the least any compare-and-swap does: read the record, write the new one
       cas: [
         async (i) => {
-          await readAll((await raw.store.get(keys[i])).body)
+          const got = await raw.store.get(keys[i])
+          got.bytes ?? (await readAll(got.body))
           await put(i)
         },
         (i) => labels.set(items[i].name, items[i].ref, { ifVersion: versions[i] }),
       ],
       get: [
         async (i) => {
-          if ((await readAll((await raw.store.get(keys[i])).body)).byteLength !== recordBytes.byteLength)
+          const got = await raw.store.get(keys[i])
+          if ((got.bytes ?? (await readAll(got.body))).byteLength !== recordBytes.byteLength)
             throw new Error('wrong record')
         },
         async (i) => {

@@ -3,7 +3,8 @@ import type { OpenAPIHono } from '@hono/zod-openapi'
 import type { Logger } from 'pino'
 import type { StrataContainer } from './container/index.js'
 import { errorHandler, routeNotFound } from './http/error-response.js'
-import { createRouter } from './http/openapi.js'
+import { createRouter, serveOpenApi } from './http/openapi.js'
+import { ResponseSends } from './http/protocol/response-sends.js'
 import { acceptanceRoutes } from './http/routes/acceptances.js'
 import { allocationRoutes } from './http/routes/allocations.js'
 import { blobReadRoutes, blobSocketReads, blobWriteRoutes } from './http/routes/blobs/index.js'
@@ -25,6 +26,8 @@ export interface CreateAppOptions {
   publicUrl: string
   /** The metrics to count into. Default: a fresh {@link createMetrics} (own registry). */
   metrics?: StrataMetrics
+  /** Serve `GET /metrics` (false when it has a listener of its own, `server.metricsPort`). Default true. */
+  serveMetrics?: boolean
   /** The request log. Default: the cradle's logger, child `{ component: 'http' }`. */
   logger?: Logger
   /** Bound of each `/readyz` probe, in ms. Default 2000. */
@@ -72,8 +75,11 @@ export function createApp(options: CreateAppOptions): StrataApp {
       return undefined // not started yet
     }
   }
-  app.route('/', healthRoutes({ cradle, did, metrics, ...readiness }))
-  app.route('/', blobReadRoutes({ blobs: cradle.blobs, logger }))
+  app.route(
+    '/',
+    healthRoutes({ cradle, did, metrics, serveMetrics: options.serveMetrics ?? true, ...readiness }),
+  )
+  app.route('/', blobReadRoutes({ blobs: cradle.blobs, logger, maxRanges: cradle.config.server.maxRanges }))
   app.route('/', blobWriteRoutes(context))
   app.route('/', allocationRoutes(context))
   app.route('/', acceptanceRoutes(context))
@@ -83,10 +89,18 @@ export function createApp(options: CreateAppOptions): StrataApp {
   app.route('/', ownerRoutes(context))
   app.route('/', repoRoutes(context))
   app.route('/', gcRoutes(context))
+  serveOpenApi(app)
+  const { server } = cradle.config
   const fastPath = blobSocketReads({
     blobs: cradle.blobs,
     record: requestRecorder({ logger, metrics }),
     logger,
+    maxRanges: server.maxRanges,
+    sends: new ResponseSends({
+      maxBufferBytes: server.maxResponseBufferBytes,
+      sendTimeoutMs: server.sendTimeoutMs,
+      pressuredSendTimeoutMs: server.pressuredSendTimeoutMs,
+    }),
   })
   return { app, metrics, fastPath }
 }

@@ -92,3 +92,61 @@ export class CliError extends Error {
     this.details = details
   }
 }
+
+/**
+ * The server has no room for the request now: file descriptors ran out (`EMFILE`/`ENFILE`), or
+ * the uploads in flight hold `server.maxInflightUploadBytes`. Answered `503` with `Retry-After`.
+ */
+export class OverloadedError extends Error {
+  override readonly name = 'OverloadedError'
+  /** What ran out: `file descriptors` or `upload budget`. */
+  readonly resource: string
+
+  constructor(resource: string, options?: ErrorOptions) {
+    super(`the server is out of ${resource}; retry later`, options)
+    this.resource = resource
+  }
+}
+
+/**
+ * Another upload of the same digest was still being written after this one waited its turn
+ * (half of `server.idleTimeoutMs`). Answered `409` with `Retry-After`; the body was not read.
+ */
+export class UploadInProgressError extends Error {
+  override readonly name = 'UploadInProgressError'
+
+  constructor(options?: ErrorOptions) {
+    super('another upload of this blob is in progress; retry later', options)
+  }
+}
+
+/**
+ * A file or directory the server trusts (the data dir, `auth-token`, `wallet/`) is owned by another
+ * user or writable by group or others, so another local user could have replaced what it holds.
+ * The server refuses to start (the CLI exits 2 with {@link UnsafeDataDirError.message}).
+ */
+export class UnsafeDataDirError extends Error {
+  override readonly name = 'UnsafeDataDirError'
+  /** The file or directory at fault. */
+  readonly path: string
+
+  constructor(path: string, problem: string) {
+    super(`refusing to start: ${path} ${problem}`)
+    this.path = path
+  }
+}
+
+/**
+ * `<dataDir>/wallet` holds no node identity while the data dir holds a previous node's data: a new
+ * identity would silently invalidate the old one's presigned URLs and signatures. Set
+ * `storage.allowNewIdentity` to start anyway (the CLI exits 2 with the message).
+ */
+export class IdentityMissingError extends Error {
+  override readonly name = 'IdentityMissingError'
+
+  constructor(wallet: string) {
+    super(
+      `refusing to start: ${wallet} holds no node identity but the data directory holds a previous node's data; restore the wallet, or set storage.allowNewIdentity (STRATA_STORAGE_ALLOW_NEW_IDENTITY=true) to generate a new identity`,
+    )
+  }
+}

@@ -5,9 +5,14 @@ import { type Logger, pino } from 'pino'
 import { createApp, type StrataApp } from './app.js'
 import type { Config } from './config/index.js'
 import { createContainer, type StrataContainer } from './container/index.js'
+import { applyPrivateUmask } from './container/trusted-paths.js'
 import { answerClientErrors } from './http/client-error.js'
+import type { ConnectionStats } from './http/connection-limits.js'
 import { errorResponse } from './http/error-response.js'
+import { type MetricsServer, startMetricsServer } from './http/metrics-server.js'
+import { guardServer, serverOptions } from './http/server-guards.js'
 import type { NodeIdentity } from './identity/index.js'
+import { createMetrics } from './observability/index.js'
 import { baseUrlOf } from './url.js'
 
 /** Default bound for in-flight requests to finish at shutdown, in milliseconds. */
@@ -37,6 +42,10 @@ export interface RunningServer {
   app: StrataApp
   /** The node HTTP server. */
   server: Server
+  /** Its connection counts and limits (`server.maxConnections`, `server.maxConnectionsPerAddress`). */
+  connections: ConnectionStats
+  /** The separate `/metrics` listener's base URL, when `server.metricsPort` is set. */
+  metricsUrl?: string
   /**
    * Graceful shutdown, idempotent: stops accepting connections, closes idle keep-alive ones (and
    * each one that goes idle), lets in-flight requests finish for up to `shutdownTimeoutMs`, then
@@ -50,7 +59,8 @@ export interface RunningServer {
 function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject)
-    server.listen(port, host, () => {
+    // a deeper accept queue than Node's 511, so a connection flood drops fewer honest SYNs (capped by somaxconn)
+    server.listen({ port, host, backlog: 4096 }, () => {
       server.off('error', reject)
       resolve(server.address() as AddressInfo)
     })
@@ -60,7 +70,8 @@ function listen(server: Server, host: string, port: number): Promise<AddressInfo
 /**
  * Creates the container, starts it (opening every store), and serves the app with `node:http` on
  * `config.server.host`/`port`. The app is built once the port is known, so a configured port 0
- * still yields a correct public URL.
+ * still yields a correct public URL. Sets the process umask to 0077 first, so everything the
+ * server creates is private (0700 / 0600) whatever the umask it was started with.
  * @throws {StartupError} a store cannot be opened; a listen error (`EADDRINUSE`, …) after the
  *   container is stopped again.
  */
@@ -68,6 +79,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const { config } = options
   const logger = options.logger ?? pino({ level: config.log.level, name: 'strata' })
   const shutdownTimeoutMs = options.shutdownTimeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS
+  applyPrivateUmask()
   const container = createContainer(config, { logger })
   await container.start()
   const identity = container.cradle.identity
@@ -83,30 +95,47 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
         ? errorResponse(400, 'BadRequest', `request: ${error.message}`)
         : errorResponse(500, 'InternalError', 'internal server error'),
   })
-  // No total-time limit (Node's default cuts any request at 5 min, a large upload included):
-  // only silence is limited, by the socket timeout (a socket with no listener is destroyed).
-  const idleMs = config.server.idleTimeoutMs
-  const server = createServer(
-    { requestTimeout: 0, headersTimeout: idleMs, connectionsCheckingInterval: Math.min(idleMs, 30_000) },
-    (req: IncomingMessage, res: ServerResponse) => {
-      if (!fastPath(req, res)) listener(req, res)
-    },
-  )
-  server.timeout = idleMs
+  // Timeouts, connection limits, deferred 100 Continue: see http/server-guards.ts. Blob reads are
+  // answered on the response directly (`fastPath`), everything else by the hono app.
+  const server = createServer(serverOptions(config.server), (req: IncomingMessage, res: ServerResponse) => {
+    if (!fastPath(req, res)) listener(req, res)
+  })
   answerClientErrors(server)
+  const metrics = createMetrics()
+  const connections = guardServer(server, { config: config.server, listener, metrics })
+  let metricsServer: MetricsServer | undefined
   let address: AddressInfo
   try {
     address = await listen(server, config.server.host, config.server.port)
+    const { metricsPort, metricsHost } = config.server
+    if (metricsPort !== undefined) {
+      metricsServer = await startMetricsServer({
+        host: metricsHost ?? config.server.host,
+        port: metricsPort,
+        metrics,
+      })
+    }
   } catch (error) {
+    server.close()
     await container.stop().catch((stopError) => logger.error({ err: stopError }, 'stop failed'))
     throw error
   }
   const url = baseUrlOf(config.server.host, address.port)
   const publicUrl = (config.server.publicUrl ?? url).replace(/\/+$/, '')
-  const app = createApp({ container, publicUrl })
+  const app = createApp({ container, publicUrl, metrics, serveMetrics: metricsServer === undefined })
   handle = (request, env) => app.app.fetch(request, env as object)
   fastPath = app.fastPath
-  logger.info({ url, publicUrl, did: identity.did, backend: container.backend }, 'listening')
+  logger.info(
+    {
+      url,
+      publicUrl,
+      metricsUrl: metricsServer?.url,
+      did: identity.did,
+      backend: container.backend,
+      ...connections.limits,
+    },
+    'listening',
+  )
 
   let closing: Promise<void> | undefined
   const close = () => {
@@ -127,10 +156,21 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       }
       clearTimeout(timer)
       clearInterval(sweep)
+      await metricsServer?.close()
       await container.stop()
       logger.info('stopped')
     })()
     return closing
   }
-  return { url, publicUrl, container, identity, app, server, close }
+  return {
+    url,
+    publicUrl,
+    container,
+    identity,
+    app,
+    server,
+    connections,
+    ...(metricsServer === undefined ? {} : { metricsUrl: metricsServer.url }),
+    close,
+  }
 }

@@ -127,24 +127,31 @@ export class GenericStore<T> implements Store<T> {
   }
 
   async #read(key: string, options: IOOptions): Promise<T> {
-    const { size, body } = await this.#backend.get(this.#prefix + key, options).catch((error: unknown) => {
+    const result = await this.#backend.get(this.#prefix + key, options).catch((error: unknown) => {
       // Name the key as the caller knows it, without the namespace.
       throw error instanceof NotFoundError ? new NotFoundError(key, { cause: error }) : error
     })
+    const { size, body } = result
     if (size > this.#maxRecordSize) {
       await body[Symbol.asyncIterator]().return?.()
       throw new TooLargeError(this.#maxRecordSize, size)
     }
-    const bytes = new Uint8Array(size)
-    let offset = 0
-    for await (const chunk of body) {
-      bytes.set(chunk, offset)
-      offset += chunk.byteLength
-    }
+    // A backend holding the value whole hands it over in one piece: no stream to drain.
+    const bytes = result.bytes ?? (await readWhole(body, size))
     try {
       return this.#codec.decode(bytes)
     } catch (error) {
       throw new DecodeError(key, this.#codec.name, { cause: error })
     }
   }
+}
+
+async function readWhole(body: AsyncIterable<Uint8Array>, size: number): Promise<Uint8Array> {
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for await (const chunk of body) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return bytes
 }

@@ -45,6 +45,11 @@ export interface ObjectResult extends ObjectStat {
    * underlying handle. A body that is never iterated holds its handle until the signal aborts.
    */
   body: AsyncIterable<Uint8Array>
+  /**
+   * The same bytes in one piece, when the backend holds the object whole (memory, datastore,
+   * level): readers of small records use it instead of iterating `body`. Absent when streamed.
+   */
+  bytes?: Uint8Array
 }
 
 /**

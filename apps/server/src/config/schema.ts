@@ -83,10 +83,66 @@ const serverSchema = z.strictObject({
   maxBlobSize: integer(1, Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_BLOB_SIZE),
   /**
    * A connection silent this long (nothing received or sent) is closed, and the request on it
-   * aborted (an upload stored nothing); also the time allowed to send the request headers. A
-   * request may take as long as it keeps moving: a 4 GiB upload at 1 MiB/s is fine.
+   * aborted (an upload stored nothing). A request may take as long as it keeps moving: a 4 GiB
+   * upload at 1 MiB/s is fine. Uploads of a digest another upload is writing wait at most half of it.
    */
   idleTimeoutMs: integer(1000, 3_600_000).default(60_000),
+  /**
+   * The time allowed to send a request's headers, in milliseconds (a slow-header client is cut
+   * after it). The body is limited only by {@link idleTimeoutMs}.
+   */
+  headersTimeoutMs: integer(1000, 3_600_000).default(10_000),
+  /**
+   * The most bytes of response chunks held in memory by all blob downloads together, until each
+   * chunk's socket takes it (64 KiB a chunk): what bounds the memory of many slow readers. A
+   * download waits for room rather than grow it. Default 64 MiB.
+   */
+  maxResponseBufferBytes: integer(1024 * 1024, Number.MAX_SAFE_INTEGER).default(64 * 1024 * 1024),
+  /**
+   * A download whose client has not taken its last chunk (64 KiB) for this long is cut (its
+   * connection reset), in milliseconds. Default 30 s.
+   */
+  sendTimeoutMs: integer(1000, 3_600_000).default(30_000),
+  /**
+   * The same, while other downloads wait for `maxResponseBufferBytes`: stalled readers cannot hold
+   * the budget and starve everyone else for a whole `sendTimeoutMs`. At most `sendTimeoutMs`.
+   * Default 5 s.
+   */
+  pressuredSendTimeoutMs: integer(1000, 3_600_000).default(5_000),
+  /**
+   * The most connections served at once; more are answered `503` and closed. Default: derived from
+   * the process's open-file limit at start, `(limit - 128) / 2` (each connection may hold a file or
+   * a backend socket besides its own), at least 16.
+   */
+  maxConnections: integer(1, 1_000_000).optional(),
+  /**
+   * The most connections one client address (an IPv6 /64) may hold; more are answered `503` and
+   * closed, while other addresses are still served. Default 256, at most a quarter of
+   * `maxConnections`. Behind a proxy every client shares the proxy's address: raise it.
+   */
+  maxConnectionsPerAddress: integer(1, 1_000_000).optional(),
+  /**
+   * The most bytes, by declared size, that uploads in flight may claim at once (over all
+   * digests). An upload past it answers `503` with `Retry-After`. Default 64 GiB.
+   */
+  maxInflightUploadBytes: integer(1, Number.MAX_SAFE_INTEGER).default(64 * 1024 ** 3),
+  /**
+   * Free space kept on the blob store's disk (filesystem backend): an allocation or upload that
+   * would leave less answers `507`. Default 1 GiB.
+   */
+  diskReserveBytes: integer(0, Number.MAX_SAFE_INTEGER).default(1024 ** 3),
+  /**
+   * Most parts of a multi-range answer after merging; a request for more gets `200` with the whole
+   * blob (RFC 9110 allows ignoring `Range`). Each part costs a backend read. Default 16.
+   */
+  maxRanges: integer(1, 1024).default(16),
+  /**
+   * A port of its own for `GET /metrics` (then not served on the main port). Absent: `/metrics` is
+   * served on the main port.
+   */
+  metricsPort: integer(0, 65_535).optional(),
+  /** The interface of {@link metricsPort} (default: `server.host`). */
+  metricsHost: text('a host name or IP address').optional(),
   /** Lifetime of the presigned upload URLs handed out, in seconds (SigV4 allows up to 7 days). */
   presignExpiresIn: integer(1, 604_800).default(900),
   /**
@@ -140,6 +196,12 @@ const storageSchema = z.strictObject({
   dataDir: text('a directory path').default('./data'),
   /** fsync flatfs writes and journal appends (slower; survives power loss). */
   fsync: flag().default(false),
+  /**
+   * Allow generating a new node identity when `<dataDir>/wallet` holds none although the data dir
+   * holds a previous node's data (blobs, records, journal). Off: such a start is refused (exit 2),
+   * since a new identity silently invalidates every presigned URL and signature of the old one.
+   */
+  allowNewIdentity: flag().default(false),
   s3: s3Schema.prefault({}),
 })
 
@@ -185,6 +247,15 @@ export const configSchema = z
     gc: gcSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
+    const { maxInflightUploadBytes, maxBlobSize } = config.server
+    // only between valid values (zod runs this refinement even when a key failed)
+    if (Number.isSafeInteger(maxBlobSize) && maxBlobSize >= 1 && maxInflightUploadBytes < maxBlobSize) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['server', 'maxInflightUploadBytes'],
+        message: 'expected at least server.maxBlobSize (else the largest blob can never be uploaded)',
+      })
+    }
     if (config.storage.backend !== 's3') return
     for (const key of REQUIRED_S3_KEYS) {
       if (config.storage.s3[key] === undefined) {

@@ -76,7 +76,8 @@ const storeResource = (name: string, store: { open(): Promise<void>; close(): Pr
 const dataDirResource = (dataDir: string): Resource => ({
   name: `data directory ${dataDir}`,
   open: async () => {
-    await mkdir(dataDir, { recursive: true })
+    // 0700 whatever the umask (the server also sets its umask to 0077 before opening anything)
+    await mkdir(dataDir, { recursive: true, mode: 0o700 })
   },
   close: async () => {},
 })
@@ -120,7 +121,8 @@ function memoryBackend(): BackendSet {
 function filesystemBackend(config: Config): BackendSet {
   const { dataDir, fsync } = config.storage
   const blobsPath = join(dataDir, LOCAL_DIRS.blobs)
-  const blobs = new FlatfsObjectStore({ path: blobsPath, fsync })
+  // 64 KiB reads: the chunks downloads hold (see RESPONSE_CHUNK_BYTES); one read answers a range up to it.
+  const blobs = new FlatfsObjectStore({ path: blobsPath, fsync, readChunkSize: 64 * 1024 })
   const resources: Resource[] = [
     dataDirResource(dataDir),
     storeResource(`blobs (flatfs ${blobsPath})`, blobs),

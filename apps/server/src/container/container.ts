@@ -23,7 +23,10 @@ import {
 } from 'awilix'
 import { type Logger, pino } from 'pino'
 import type { Config, StorageBackend } from '../config/schema.js'
-import { createSigner, loadIdentity, type NodeIdentity } from '../identity/index.js'
+import { IdentityMissingError } from '../errors.js'
+import { fdHeadroomProbe } from '../fds.js'
+import { createSigner, IDENTITY_KEY_NAME, loadIdentity, type NodeIdentity } from '../identity/index.js'
+import { UploadAdmission } from '../upload-admission.js'
 import { type AuthTokenSource, generateAuthToken, persistentAuthToken } from './auth-token.js'
 import { type BackendSet, createBackend, STORE_NAMES } from './backends.js'
 import { gcLoop } from './gc-loop.js'
@@ -35,6 +38,7 @@ import {
   type Readiness,
   writableDirProbe,
 } from './readiness.js'
+import { assertTrustedDataDir, holdsPreviousNode } from './trusted-paths.js'
 
 /** What the container holds, resolved by name (`container.cradle.blobs`, or injected, PROXY mode). */
 export interface Cradle {
@@ -74,6 +78,8 @@ export interface Cradle {
   identity: NodeIdentity
   /** The SigV4 signer of presigned upload URLs, from the identity's credentials; available once started. */
   signer: SignatureV4
+  /** Which uploads may write now: one per digest, a budget of declared bytes, the disk's free space. */
+  uploads: UploadAdmission
   /**
    * The bearer token of the mutating routes. Resolving it before `start()` throws: when
    * `server.authToken` is unset it is read from (or generated into) `<dataDir>/auth-token` at start.
@@ -228,10 +234,32 @@ export function createContainer(config: Config, options: CreateContainerOptions 
       token = undefined
     },
   }
+  // Before anything is created: the data dir, wallet and token file are trusted only when they are
+  // the server user's and nobody else can write them; and whether a node ran here before.
+  let previousNode = false
+  const guardResource: Resource = {
+    name: 'data directory checks',
+    open: async () => {
+      const { dataDir } = config.storage
+      await assertTrustedDataDir(dataDir, { withToken: config.server.authToken === undefined })
+      previousNode = await holdsPreviousNode(dataDir)
+    },
+    close: async () => {},
+  }
   let signing: { identity: NodeIdentity; signer: SignatureV4 } | undefined
   const identityResource: Resource = {
     name: 'node identity',
     open: async () => {
+      if (
+        previousNode &&
+        !config.storage.allowNewIdentity &&
+        !(await backend.keystore.has(IDENTITY_KEY_NAME))
+      ) {
+        throw new IdentityMissingError(backend.locations.keystore)
+      }
+      if (previousNode && !(await backend.keystore.has(IDENTITY_KEY_NAME))) {
+        logger.warn('no node identity in the wallet: generating a new one (storage.allowNewIdentity)')
+      }
       const identity = await loadIdentity(backend.keystore)
       signing = { identity, signer: createSigner(identity.credentials) }
     },
@@ -253,7 +281,14 @@ export function createContainer(config: Config, options: CreateContainerOptions 
   const content = contentStores(config, backend, blobs)
   const collection = gcLoop({ gc: content.gc, intervalMs: config.gc.intervalMs, logger })
   const lifecycle = new Lifecycle(
-    [...backend.resources, identityResource, journalResource, authResource, collection],
+    [
+      ...(backend.kind === 'memory' ? [] : [guardResource]),
+      ...backend.resources,
+      identityResource,
+      journalResource,
+      authResource,
+      collection,
+    ],
     logger,
   )
 
@@ -263,6 +298,7 @@ export function createContainer(config: Config, options: CreateContainerOptions 
   }
   probes.keystore = (signal) => backend.keystore.has('readiness-probe', { signal })
   probes.journal = writableDirProbe(backend.journalPath)
+  probes.files = fdHeadroomProbe
 
   const container = createAwilixContainer<Cradle>({ injectionMode: InjectionMode.PROXY, strict: true })
   container.register({
@@ -283,7 +319,15 @@ export function createContainer(config: Config, options: CreateContainerOptions 
     consolidations: asValue(new ConsolidationStore({ backend: stores.consolidations, ...suffix })),
     keystore: asValue(backend.keystore),
     journal: asValue(journal),
-    readiness: asValue(createReadiness(probes, () => lifecycle.started)),
+    readiness: asValue(createReadiness(probes, () => lifecycle.started, logger)),
+    uploads: asValue(
+      new UploadAdmission({
+        maxInflightBytes: config.server.maxInflightUploadBytes,
+        diskPath: backend.kind === 'filesystem' ? backend.locations.blobs : undefined,
+        diskReserveBytes: config.server.diskReserveBytes,
+        waitMs: Math.floor(config.server.idleTimeoutMs / 2),
+      }),
+    ),
     identity: asFunction(() => started('identity', () => signing?.identity), {
       lifetime: Lifetime.TRANSIENT,
     }),

@@ -21,8 +21,40 @@ export interface ProbeResult {
   ok: boolean
   /** How long it took, in milliseconds. */
   ms: number
-  /** Why it failed (an error message or `timed out after N ms`); absent when ok. */
+  /**
+   * Why it failed, as a fixed message (`timed out after N ms`, `not started`, `failed (ENOENT)`,
+   * `failed (UnavailableError)`, …): never a path or host; absent when ok. The whole error goes to
+   * the log once, when a probe starts failing or fails differently.
+   */
   error?: string
+}
+
+/** Where a probe's real error is reported (a pino logger fits). */
+export interface ReadinessLogger {
+  warn(details: object, message: string): void
+}
+
+/** Messages of our own making, safe to show as they are. */
+const FIXED_MESSAGES = [
+  /^timed out after \d+ ms$/,
+  /^aborted$/,
+  /^not started$/,
+  /^no file descriptor headroom$/,
+]
+
+/**
+ * The public message of a probe failure: ours as they are; any other error by its errno code or
+ * error name only (`failed (ENOENT)`), since its message may name a path or a host.
+ */
+export function publicProbeError(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error)
+  if (FIXED_MESSAGES.some((fixed) => fixed.test(message))) return message
+  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown }
+  if (typeof code === 'string' && /^E[A-Z0-9]{1,20}$/.test(code)) return `failed (${code})`
+  if (typeof name === 'string' && /^[A-Z][A-Za-z0-9]{0,40}$/.test(name) && name !== 'Error') {
+    return `failed (${name})`
+  }
+  return 'failed'
 }
 
 /** What a readiness check answers (e.g. the body of `/readyz`). */
@@ -45,7 +77,11 @@ export const writableDirProbe =
   () =>
     access(path, constants.W_OK)
 
-async function runProbe(probe: Probe, signal: AbortSignal, timeoutMs: number): Promise<ProbeResult> {
+async function runProbe(
+  probe: Probe,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<ProbeResult & { cause?: unknown }> {
   const started = performance.now()
   const ms = () => Math.round(performance.now() - started)
   let timer: NodeJS.Timeout | undefined
@@ -69,7 +105,7 @@ async function runProbe(probe: Probe, signal: AbortSignal, timeoutMs: number): P
     await Promise.race([Promise.resolve().then(() => probe(signal)), expired])
     return { ok: true, ms: ms() }
   } catch (error) {
-    return { ok: false, ms: ms(), error: error instanceof Error ? error.message : String(error) }
+    return { ok: false, ms: ms(), error: publicProbeError(error), cause: error }
   } finally {
     clearTimeout(timer)
   }
@@ -80,8 +116,14 @@ async function runProbe(probe: Probe, signal: AbortSignal, timeoutMs: number): P
  * given an `AbortSignal` that fires then), so a check never takes much longer than `timeoutMs`,
  * even against an S3 endpoint that accepts connections and never answers. Never throws.
  * @param isStarted whether the container is started (a stopped container is never ready).
+ * @param logger hears a probe's real error when it starts failing or fails differently.
  */
-export function createReadiness(probes: Record<string, Probe>, isStarted: () => boolean): Readiness {
+export function createReadiness(
+  probes: Record<string, Probe>,
+  isStarted: () => boolean,
+  logger?: ReadinessLogger,
+): Readiness {
+  const failing = new Map<string, string>()
   return async (options = {}) => {
     const timeoutMs = options.timeoutMs ?? DEFAULT_READINESS_TIMEOUT_MS
     const signal = options.signal
@@ -94,7 +136,14 @@ export function createReadiness(probes: Record<string, Probe>, isStarted: () => 
     const names = Object.keys(probes)
     const results = await Promise.all(names.map((name) => runProbe(probes[name] as Probe, signal, timeoutMs)))
     names.forEach((name, i) => {
-      checks[name] = results[i] as ProbeResult
+      const { cause, ...result } = results[i] as ProbeResult & { cause?: unknown }
+      checks[name] = result
+      const message = cause instanceof Error ? cause.message : result.error
+      if (result.ok) failing.delete(name)
+      else if (failing.get(name) !== message) {
+        failing.set(name, message ?? '')
+        logger?.warn({ probe: name, err: cause }, 'readiness probe failing')
+      }
     })
     return { ready: Object.values(checks).every((check) => check.ok), checks }
   }

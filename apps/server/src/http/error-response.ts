@@ -1,6 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { HttpError } from '../errors.js'
+import { isFdExhaustion } from '../fds.js'
 
 /**
  * How every error response of the server is shaped: `{ error: { name, message } }`. `name` is the
@@ -23,6 +24,9 @@ export interface ErrorBody {
  * - `ContentCollectingError` (409): a reference to content garbage collection is deleting right now.
  * - `LabelConflictError` / `RepoBaseMismatchError` (412): a compare-and-swap lost; the routes add
  *   the current version (or head) as `ETag`.
+ * - `OverloadedError`: no file descriptor left, or the upload budget is spent; also any error whose
+ *   `code` (or a cause's) is `EMFILE` / `ENFILE`, whatever its name ({@link statusOf}).
+ * - `UploadInProgressError`: another upload of the digest is being written (with `Retry-After`).
  */
 export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   BadRequest: 400,
@@ -45,6 +49,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   DigestMismatchError: 409,
   ContentCollectingError: 409,
   GcLeaseHeldError: 409,
+  UploadInProgressError: 409,
   PreconditionFailed: 412,
   PreconditionFailedError: 412,
   LabelConflictError: 412,
@@ -58,6 +63,7 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   AbortError: 499,
   DecodeError: 500,
   EncodeError: 500,
+  OverloadedError: 503,
   UnavailableError: 503,
   GcLeaseLostError: 503,
   RequestTimeoutError: 503,
@@ -72,8 +78,27 @@ const PUBLIC_MESSAGES: Readonly<Record<number, string>> = {
   507: 'the storage backend has no space left',
 }
 
-/** Seconds a client is asked to wait before retrying after a 503. */
+/** Fixed public messages of server-side errors that are not the backend's. */
+const PUBLIC_MESSAGES_BY_NAME: Readonly<Record<string, string>> = {
+  OverloadedError: 'the server is overloaded; retry later',
+}
+
+/** Seconds a client is asked to wait before retrying after a 503 or a 409 `UploadInProgressError`. */
 const RETRY_AFTER_SECONDS = '5'
+
+/** Names answered with `Retry-After` besides every 503. */
+const RETRY_AFTER_NAMES: ReadonlySet<string> = new Set(['UploadInProgressError'])
+
+/**
+ * The longest message a 4xx answer carries. Messages may quote what the client sent (a digest, a
+ * field); longer ones are cut, so an answer never echoes a whole header or path.
+ */
+export const MAX_ERROR_MESSAGE_LENGTH = 256
+
+/** `text` cut to `max` characters (an ellipsis marks the cut): for echoed input, in answers and logs. */
+export function truncate(text: string, max = MAX_ERROR_MESSAGE_LENGTH): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text
+}
 
 /**
  * A JSON error response `{ error: { name, message } }` with `Cache-Control: no-store` (a 404 for a
@@ -130,12 +155,23 @@ export function statusOf(error: unknown): number {
   if (error instanceof HttpError) return error.status
   if (error instanceof HTTPException) return error.status
   const name = nameOf(error)
-  return (name !== undefined ? ERROR_STATUS[name] : undefined) ?? 500
+  const status = name !== undefined ? ERROR_STATUS[name] : undefined
+  if (status !== undefined) return status
+  return isFdExhaustion(error) ? (ERROR_STATUS.OverloadedError ?? 503) : 500
+}
+
+/** The public name of an error answered `status`: its own if the table knows it, else a fixed one. */
+function publicNameOf(error: unknown, status: number): string {
+  const name = nameOf(error)
+  if (name !== undefined && ERROR_STATUS[name] !== undefined) return name
+  return status === 503 ? 'OverloadedError' : 'InternalError'
 }
 
 /** The minimal logger the error handler writes server-side failures to (a pino logger fits). */
 export interface ErrorLogger {
   error(details: object, message: string): void
+  /** Where descriptor exhaustion is reported (no stack: it comes in floods). Default: `error`. */
+  warn?(details: object, message: string): void
 }
 
 /** Options for {@link errorHandler}. */
@@ -176,26 +212,32 @@ export function errorAnswer(
   if (status === 416 && typeof size === 'number' && Number.isSafeInteger(size)) {
     headers['Content-Range'] ??= `bytes */${size}`
   }
-  if (status === 503) headers['Retry-After'] ??= RETRY_AFTER_SECONDS
+  const name = nameOf(error)
+  if (status === 503 || (name !== undefined && RETRY_AFTER_NAMES.has(name))) {
+    headers['Retry-After'] ??= RETRY_AFTER_SECONDS
+  }
   if (status >= 500) {
-    options.logger?.error({ err: error }, 'request failed')
-    const name = nameOf(error)
-    const known = name !== undefined && ERROR_STATUS[name] !== undefined
-    return errorAnswerOf(
-      status,
-      known ? name : 'InternalError',
-      PUBLIC_MESSAGES[status] ?? 'server error',
-      headers,
-    )
+    const publicName = publicNameOf(error, status)
+    if (publicName === 'OverloadedError' && options.logger?.warn) {
+      const { code } = error as { code?: unknown }
+      options.logger.warn(
+        { error: name, code, message: (error as Error).message },
+        'request refused: overloaded',
+      )
+    } else {
+      options.logger?.error({ err: error }, 'request failed')
+    }
+    const message = PUBLIC_MESSAGES_BY_NAME[publicName] ?? PUBLIC_MESSAGES[status] ?? 'server error'
+    return errorAnswerOf(status, publicName, message, headers)
   }
   if (error instanceof HTTPException) {
     // hono's own 4xx: its JSON validator's parse failure is the server's `body: expected a JSON object`
     const malformed = error.message === 'Malformed JSON in request body'
-    const message = malformed ? 'body: expected a JSON object' : error.message
+    const message = malformed ? 'body: expected a JSON object' : truncate(error.message)
     return errorAnswerOf(status, status === 400 ? 'BadRequest' : 'HTTPException', message, headers)
   }
-  const message = error instanceof Error ? error.message : String(error)
-  return errorAnswerOf(status, nameOf(error) ?? 'Error', message, headers)
+  const message = truncate(error instanceof Error ? error.message : String(error))
+  return errorAnswerOf(status, name ?? 'Error', message, headers)
 }
 
 /** A hono `onError` handler answering every error with {@link toErrorResponse}. */
@@ -203,6 +245,9 @@ export function errorHandler(options: ErrorHandlerOptions = {}): ErrorHandler {
   return (error: Error, c: Context) => toErrorResponse(error, { ...options, signal: c.req.raw.signal })
 }
 
-/** A hono `notFound` handler: `404 { error: { name: 'RouteNotFound', message } }` for unknown routes. */
+/**
+ * A hono `notFound` handler: `404 { error: { name: 'RouteNotFound', message } }` for unknown routes.
+ * The message is fixed (it names the method only): a path may be any length and is the client's own.
+ */
 export const routeNotFound: NotFoundHandler = (c) =>
-  errorResponse(404, 'RouteNotFound', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`)
+  errorResponse(404, 'RouteNotFound', `no route for ${truncate(c.req.method, 16)} on this path`)

@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client'
+import { RequestMetrics } from './request-metrics.js'
 
 /** Upper bounds of the request-duration histogram, in seconds (1 ms … 5 min: large blobs stream long). */
 export const DURATION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
@@ -24,10 +25,8 @@ export interface RequestSample {
 export interface StrataMetrics {
   /** The registry holding every metric below. */
   registry: Registry
-  /** `strata_http_requests_total{method,route,status}`. */
-  requests: Counter<'method' | 'route' | 'status'>
-  /** `strata_http_request_duration_seconds{method,route}`. */
-  duration: Histogram<'method' | 'route'>
+  /** `strata_http_requests_total{method,route,status}` and `strata_http_request_duration_seconds{method,route}`. */
+  requests: RequestMetrics
   /** `strata_http_bytes_in_total`. */
   bytesIn: Counter
   /** `strata_http_bytes_out_total`. */
@@ -55,19 +54,8 @@ export interface CreateMetricsOptions {
 export function createMetrics(options: CreateMetricsOptions = {}): StrataMetrics {
   const registry = new Registry()
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
-  const requests = new Counter({
-    name: 'strata_http_requests_total',
-    help: 'HTTP requests answered, by method, matched route and status',
-    labelNames: ['method', 'route', 'status'] as const,
-    registers: [registry],
-  })
-  const duration = new Histogram({
-    name: 'strata_http_request_duration_seconds',
-    help: 'Time from a request to the end of its response body, by method and matched route',
-    labelNames: ['method', 'route'] as const,
-    buckets: DURATION_BUCKETS,
-    registers: [registry],
-  })
+  const requests = new RequestMetrics(DURATION_BUCKETS)
+  requests.register(registry)
   const bytesIn = new Counter({
     name: 'strata_http_bytes_in_total',
     help: 'Request body bytes received (from Content-Length)',
@@ -84,54 +72,18 @@ export function createMetrics(options: CreateMetricsOptions = {}): StrataMetrics
     labelNames: ['name'] as const,
     registers: [registry],
   })
-  const children = labelledChildren(requests, duration)
   return {
     registry,
     requests,
-    duration,
     bytesIn,
     bytesOut,
     errors,
     contentType: registry.contentType,
     observe(sample) {
-      children.requests(sample.method, sample.route, sample.status).inc()
-      children.duration(sample.method, sample.route).observe(sample.seconds)
+      requests.observe(sample.method, sample.route, sample.status, sample.seconds)
       if (sample.bytesIn > 0) bytesIn.inc(sample.bytesIn)
       if (sample.bytesOut > 0) bytesOut.inc(sample.bytesOut)
     },
     text: () => registry.metrics(),
-  }
-}
-
-/**
- * The labelled children of the request metrics, looked up once per label set (label sets are
- * bounded: methods × routes × statuses): prom-client's `labels(...)` hashes its arguments on every
- * call, which shows on the per-request path.
- */
-function labelledChildren(
-  requests: Counter<'method' | 'route' | 'status'>,
-  duration: Histogram<'method' | 'route'>,
-) {
-  const counters = new Map<string, ReturnType<typeof requests.labels>>()
-  const timers = new Map<string, ReturnType<typeof duration.labels>>()
-  return {
-    requests(method: string, route: string, status: number) {
-      const key = `${method} ${route} ${status}`
-      let child = counters.get(key)
-      if (child === undefined) {
-        child = requests.labels(method, route, String(status))
-        counters.set(key, child)
-      }
-      return child
-    },
-    duration(method: string, route: string) {
-      const key = `${method} ${route}`
-      let child = timers.get(key)
-      if (child === undefined) {
-        child = duration.labels(method, route)
-        timers.set(key, child)
-      }
-      return child
-    },
   }
 }

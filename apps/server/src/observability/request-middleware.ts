@@ -1,18 +1,23 @@
 import type { MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import { HttpError } from '../errors.js'
-import { ERROR_STATUS } from '../http/error-response.js'
+import { ERROR_STATUS, truncate } from '../http/error-response.js'
 import { type StrataMetrics, UNMATCHED_ROUTE } from './metrics.js'
 
 /** The minimal logger of the request log (a pino logger fits). */
 export interface RequestLogger {
   info(details: object, message: string): void
+  /** Whether `info` lines are written now (the line is not built when they are not). */
+  isLevelEnabled(level: 'info'): boolean
 }
 
 /** One line of the request log: what {@link observeRequests} logs once per request. */
 export interface RequestLogLine {
   method: string
-  /** The URL path only: the query (which carries presigned signatures) is never logged. */
+  /**
+   * The URL path only, cut to {@link MAX_LOGGED_PATH_LENGTH} characters (an ellipsis marks the
+   * cut): the query (which carries presigned signatures) is never logged.
+   */
   path: string
   /** The matched route pattern, or `unmatched`. */
   route: string
@@ -28,6 +33,9 @@ export interface RequestLogLine {
   /** The name of the error answered, when one was. */
   error?: string
 }
+
+/** The longest path a request log line holds, in characters (a path may be as long as a header allows). */
+export const MAX_LOGGED_PATH_LENGTH = 256
 
 /** Options for {@link observeRequests}. */
 export interface ObserveRequestsOptions {
@@ -171,8 +179,12 @@ export function requestRecorder(options: ObserveRequestsOptions = {}): RequestRe
     if (errorName !== undefined) metrics?.errors.inc({ name: errorName })
     metrics?.observe({ method, route, status, bytesIn, bytesOut, seconds: ms / 1000 })
     if (outcome instanceof Error) metrics?.errors.inc({ name: errorMetricName(outcome) })
-    if (logger === undefined) return
-    const logged: RequestLogLine = { ...line, ms: Math.round(ms) }
+    if (logger === undefined || !logger.isLevelEnabled('info')) return
+    const logged: RequestLogLine = {
+      ...line,
+      path: truncate(line.path, MAX_LOGGED_PATH_LENGTH),
+      ms: Math.round(ms),
+    }
     if (outcome !== 'end') logged.aborted = true
     const error = errorName ?? (outcome instanceof Error ? errorMetricName(outcome) : undefined)
     if (error !== undefined) logged.error = error

@@ -5,6 +5,10 @@
  * (a) One blob uploaded by 20 clients at once (each allocates, then all PUT together): every client
  *     gets 201 (stored) or 200 (already stored), exactly one copy exists (flatfs: one `.data`
  *     file, `.temp` empty; S3: one object, no incomplete multipart upload) and GET returns it.
+ *     One upload of a digest writes at a time (`UploadAdmission`, per server instance): the others
+ *     wait for it without reading their bodies, then find the blob stored and answer 200. So no
+ *     honest client sees an error, and at most one temp file is staged for the digest (sampled on
+ *     flatfs while the 20 PUTs run).
  *
  * (b) An upload racing `DELETE /blob/:digest`, 20 rounds, each with a blob already stored and a
  *     new one, the DELETE sent 0–400 ms after the PUT starts. The defined semantics (what the code
@@ -44,6 +48,8 @@ interface Mode {
   objects(): Promise<string[]>
   /** Temp files (flatfs) or incomplete multipart uploads (S3) left in the blobs store. */
   leftovers(): Promise<number>
+  /** Temp files staged right now (flatfs only: sampled while uploads run). */
+  staged?(): Promise<number>
   cleanup(): Promise<void>
 }
 
@@ -86,9 +92,21 @@ function suite(mode: Mode): void {
     const blob = seededBlob(runSeed, 8 * MiB)
     const allocations = await Promise.all(Array.from({ length: 20 }, () => client.allocate(blob, space)))
     for (const allocation of allocations) expect(allocation.url).toBeDefined()
+    let sampling = true
+    let mostStaged = 0
+    const sampler = (async () => {
+      while (sampling && mode.staged) {
+        mostStaged = Math.max(mostStaged, await mode.staged())
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+    })()
     const statuses = await Promise.all(
       allocations.map((a) => client.put(blob, a.url as string, a.headers as Record<string, string>, true)),
-    )
+    ).finally(() => {
+      sampling = false
+    })
+    await sampler
+    expect(mostStaged).toBeLessThanOrEqual(1)
     console.log(
       `same blob by 20 clients: ${statuses.filter((s) => s === 201).length} × 201, ${statuses.filter((s) => s === 200).length} × 200`,
     )
@@ -182,6 +200,9 @@ describe('concurrency on filesystem', () => {
     },
     async leftovers() {
       return (await readdir(join(blobsDir, '.temp'))).length
+    },
+    async staged() {
+      return (await readdir(join(blobsDir, '.temp')).catch(() => [])).length
     },
     async cleanup() {
       for (const dir of dirs) await rm(dir, { recursive: true, force: true })

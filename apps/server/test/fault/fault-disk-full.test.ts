@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CHILD_TOKEN, type Child, startChild } from '@strata/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { RawConnection } from '../helpers/abuse.js'
 import { filesUnder } from '../helpers/bad-input-helpers.js'
 import { allocate, hashedGet, type MemoryBlob, memoryBlob, send } from '../helpers/e2e-helpers.js'
 import { type SmallDisk, smallDisk } from '../helpers/fault-disk.js'
@@ -23,14 +24,34 @@ describe('fault: full disk (filesystem backend on a small tmpfs)', () => {
   const view = (path: string) => (disk as SmallDisk).view(path)
   const bearer = { authorization: `Bearer ${CHILD_TOKEN}` }
 
+  // No reserve: the disk's own limit is what is tested (the server's admission still refuses, with
+  // 507, an allocation or upload that statfs says cannot fit; see test/abuse/uploads.test.ts).
   async function start(port?: number): Promise<Child> {
     child = await startChild({
       backend: 'filesystem',
       dataDir,
       ...(disk?.wrap === undefined ? {} : { wrap: disk.wrap }),
-      ...(port === undefined ? {} : { env: { STRATA_SERVER_PORT: String(port) } }),
+      env: {
+        STRATA_SERVER_DISK_RESERVE_BYTES: '0',
+        ...(port === undefined ? {} : { STRATA_SERVER_PORT: String(port) }),
+      },
     })
     return child
+  }
+
+  /** Appends to a file beside the data until the disk is full, as another process would; answers its path. */
+  async function fill(): Promise<string> {
+    const filler = join(view(dataDir), 'filler')
+    const chunk = Buffer.alloc(64 * 1024, 1)
+    for (let i = 0; ; i++) {
+      try {
+        await writeFile(filler, chunk, { flag: 'a' })
+      } catch (error) {
+        expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC')
+        return filler
+      }
+      if (i > 1000) throw new Error('the disk never filled up')
+    }
   }
 
   /** Allocates and PUTs `blob`: the allocation's status, then the PUT's (0 when not sent). */
@@ -92,20 +113,47 @@ describe('fault: full disk (filesystem backend on a small tmpfs)', () => {
   })
 
   it('answers 507 to the upload that does not fit, leaving nothing behind; earlier blobs stay readable', async () => {
-    let refused: { blob: MemoryBlob; put: number; body: string } | undefined
+    let refused: { blob: MemoryBlob; allocated: number; put: number; body: string } | undefined
     for (let i = 0; i < 10 && refused === undefined; i++) {
       const blob = memoryBlob(BLOB_SIZE)
       const answer = await upload(blob)
-      expect(answer.allocated, answer.body).toBe(201)
-      if (answer.put === 201) stored.push(blob)
-      else refused = { blob, put: answer.put, body: answer.body }
+      if (answer.allocated === 201 && answer.put === 201) stored.push(blob)
+      else refused = { blob, ...answer }
     }
+    // refused when allocated (statfs says it cannot fit) or when written (ENOSPC)
+    const status = refused?.allocated === 201 ? refused.put : refused?.allocated
     console.log(
-      `disk full: ${stored.length} blobs of ${BLOB_SIZE / MiB} MiB stored, the next PUT answered ${refused?.put}; ${Math.round((await free()) / 1024)} KiB free`,
+      `disk full: ${stored.length} blobs of ${BLOB_SIZE / MiB} MiB stored, the next ${refused?.allocated === 201 ? 'PUT' : 'allocation'} answered ${status}; ${Math.round((await free()) / 1024)} KiB free`,
     )
     expect(stored.length).toBeGreaterThanOrEqual(3)
-    expect(refused?.put, refused?.body).toBe(507)
+    expect(status, refused?.body).toBe(507)
     expect(JSON.parse(refused?.body ?? '{}').error?.name).toBe('InsufficientStorageError')
+
+    // An upload admitted while it fitted, whose disk another process fills mid-body: ENOSPC, 507.
+    const late = memoryBlob(Math.floor((await free()) / 2))
+    const { allocation } = await allocate(server().url, CHILD_TOKEN, did, late.z, late.bytes.length)
+    const url = new URL(allocation.url as string)
+    const connection = await RawConnection.open(server().port)
+    connection.write(
+      `PUT ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${Object.entries(
+        allocation.headers ?? {},
+      )
+        .map(([name, value]) => `${name}: ${value}\r\n`)
+        .join('')}\r\n`,
+    )
+    connection.write(late.bytes.subarray(0, 64 * 1024))
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const filler = await fill()
+    try {
+      connection.write(late.bytes.subarray(64 * 1024))
+      const answer = await connection.answer()
+      expect(answer.status, answer.body.toString()).toBe(507)
+      expect(JSON.parse(answer.body.toString()).error?.name).toBe('InsufficientStorageError')
+    } finally {
+      connection.destroy()
+      await rm(filler, { force: true })
+    }
+    expect((await send(`${server().url}/blob/${late.z}`, 'GET')).status).toBe(404)
 
     const blobsDir = view(join(dataDir, 'blobs'))
     expect(await readdir(join(blobsDir, '.temp'))).toEqual([])
@@ -116,31 +164,32 @@ describe('fault: full disk (filesystem backend on a small tmpfs)', () => {
     expect((await send(`${server().url}/healthz`, 'GET')).status).toBe(200)
   }, 60_000)
 
-  it('answers 507 to a record write on a full disk (POST /allocations), then keeps reading', async () => {
+  it('answers 507 to a record write on a full disk (POST /allocations, POST /acceptances), then keeps reading', async () => {
     // Fill what is left, as another process would.
-    const filler = join(view(dataDir), 'filler')
-    const chunk = Buffer.alloc(256 * 1024, 1)
-    for (let i = 0; ; i++) {
-      try {
-        await writeFile(filler, chunk, { flag: 'a' })
-      } catch (error) {
-        expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC')
-        break
-      }
-      if (i > 200) throw new Error('the disk never filled up')
-    }
+    const filler = await fill()
     try {
-      // LevelDB appends each record to its log; a few still fit in the log's last, partly used
-      // page (tmpfs allocates whole pages). Allocate until the log needs a new page.
+      // an allocation is refused before it is written: the blob cannot fit
+      const refused = await allocateOnly(memoryBlob(16))
+      expect(refused.status, refused.body).toBe(507)
+      // a record write that needs no room for a blob: LevelDB appends each record to its log; a
+      // few still fit in the log's last, partly used page (tmpfs allocates whole pages). Accept
+      // until the log needs a new page.
+      const accepted = stored[0] as MemoryBlob
       let created = 0
-      let answer: Awaited<ReturnType<typeof allocateOnly>> | undefined
+      let answer: { status: number; body: string } | undefined
       for (let i = 0; i < 500; i++) {
-        answer = await allocateOnly(memoryBlob(16))
+        const res = await send(
+          `${server().url}/acceptances`,
+          'POST',
+          { ...bearer, 'content-type': 'application/json' },
+          JSON.stringify({ space: did, blob: { digest: accepted.z, size: accepted.bytes.length } }),
+        )
+        answer = { status: res.status, body: res.body.toString() }
         if (answer.status !== 201) break
         created++
       }
       console.log(
-        `disk full: ${created} allocations still fit, then POST /allocations answered ${answer?.status}`,
+        `disk full: POST /allocations answered ${refused.status}; ${created} acceptances still fit, then POST /acceptances answered ${answer?.status}`,
       )
       // On failure, show what the server logged (a LevelDB `IO error: … No space left on device`).
       const logged = server()

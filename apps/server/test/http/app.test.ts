@@ -69,7 +69,7 @@ describe('createApp', () => {
     expect(res.status).toBe(404)
     expect(res.headers.get('content-type')).toMatch(/^application\/json/)
     expect(await res.json()).toEqual({
-      error: { name: 'RouteNotFound', message: 'no route for GET /no/such/route' },
+      error: { name: 'RouteNotFound', message: 'no route for GET on this path' },
     })
   })
 

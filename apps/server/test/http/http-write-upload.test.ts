@@ -4,7 +4,7 @@ import { SignatureV4 } from '@smithy/signature-v4'
 import { ed25519 } from '@ucanto/principal'
 import { base32 } from 'multiformats/bases/base32'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { checksumOf, presignUpload } from '../../src/http/index.js'
 import { createSigner, identityOf, loadIdentity } from '../../src/identity/index.js'
 import {
@@ -49,6 +49,8 @@ describe.each(BACKENDS)('PUT /blob/:digest (presigned upload) on %s', (backend) 
           hostname: url.hostname,
           port: Number(url.port),
           path: url.pathname,
+          // The node signs the allocation's space into the URL; any signer given it agrees.
+          query: { 'x-strata-space': url.searchParams.get('x-strata-space') ?? '' },
           headers: { host: url.host, ...json.headers, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
         }),
         {
@@ -59,7 +61,8 @@ describe.each(BACKENDS)('PUT /blob/:digest (presigned upload) on %s', (backend) 
         },
       )
       expect(signed.query?.['X-Amz-Signature']).toBe(url.searchParams.get('X-Amz-Signature'))
-      // Presigned later by another signer, with the credentials only: accepted too.
+      // Presigned later by another signer, with the credentials only (no space: the allocation is
+      // found by listing the digest's allocations): accepted too.
       ctx.clock.now += 60_000
       const later = await presignUpload(createSigner(identity.credentials), {
         url: new URL(`${PUBLIC}/blob/${z(digest)}`),
@@ -69,6 +72,25 @@ describe.each(BACKENDS)('PUT /blob/:digest (presigned upload) on %s', (backend) 
         expiresIn: 120,
       })
       expect((await put(ctx, later.url, later.headers, bytes)).status).toBe(201)
+    })
+
+    it("finds the allocation of the space signed into the node's own URL with one read, no listing", async () => {
+      const bytes = bytesOf('one allocation read')
+      const { json } = await allocate(ctx, bytes)
+      expect(new URL(json.url).searchParams.get('x-strata-space')).toBe(ctx.space)
+      const get = vi.spyOn(ctx.cradle.allocations, 'get')
+      const any = vi.spyOn(ctx.cradle.allocations, 'getAnyNonExpired')
+      expect((await put(ctx, json.url, json.headers, bytes)).status).toBe(201)
+      expect([get.mock.calls.length, any.mock.calls.length]).toEqual([1, 0])
+      // The space cannot be swapped: it is signed.
+      const other = new URL(json.url)
+      other.searchParams.set('x-strata-space', 'did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK')
+      await expectError(
+        await put(ctx, other.toString(), json.headers, bytes),
+        401,
+        'Unauthorized',
+        /signature/,
+      )
     })
 
     it('answers 401 for an expired, tampered, replayed or header-mismatched URL; nothing stored', async () => {

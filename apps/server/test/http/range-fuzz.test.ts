@@ -16,7 +16,7 @@
  *   `Content-Range: bytes *\/size`; a non-zero suffix of an empty blob cannot be written as a
  *   Content-Range: 200;
  * - valid and satisfiable → 206 with the union of the satisfiable elements (clamped to the blob),
- *   overlapping/adjacent ones merged; more than `maxRanges` (64) parts after merging → 200.
+ *   overlapping/adjacent ones merged; more than `maxRanges` (16) parts after merging → 200.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'

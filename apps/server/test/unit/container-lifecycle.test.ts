@@ -69,14 +69,32 @@ describe('readiness', () => {
     expect(report.checks.a?.ok).toBe(true)
   })
 
-  it('reports the failing probe with its error', async () => {
+  it('reports the failing probe with a fixed message, and logs its error once', async () => {
+    const warned: unknown[] = []
+    const logger = { warn: (details: object) => warned.push(details) }
+    const enoent = Object.assign(
+      new Error("ENOENT: no such file or directory, access '/secret/path/journal'"),
+      {
+        code: 'ENOENT',
+      },
+    )
     const readiness = createReadiness(
-      { a: async () => true, b: () => Promise.reject(new Error('boom')) },
+      {
+        a: async () => true,
+        b: () => Promise.reject(new Error('boom at http://10.0.0.7:9000/bucket')),
+        c: () => Promise.reject(enoent),
+      },
       started,
+      logger,
     )
     const report = await readiness()
     expect(report.ready).toBe(false)
-    expect(report.checks.b).toMatchObject({ ok: false, error: 'boom' })
+    // no path, no host: the error's code or name only
+    expect(report.checks.b).toMatchObject({ ok: false, error: 'failed' })
+    expect(report.checks.c).toMatchObject({ ok: false, error: 'failed (ENOENT)' })
+    expect(JSON.stringify(report)).not.toMatch(/secret|10\.0\.0\.7/)
+    await readiness()
+    expect(warned).toHaveLength(2) // once per failing probe, not per check
   })
 
   it('is bounded in time even when a probe never answers, and aborts it', async () => {
@@ -102,7 +120,7 @@ describe('readiness', () => {
       throw new Error('database is not open')
     }
     const report = await createReadiness({ throwing }, started)({ timeoutMs: 20 })
-    expect(report.checks.throwing).toMatchObject({ ok: false, error: 'database is not open' })
+    expect(report.checks.throwing).toMatchObject({ ok: false, error: 'failed' })
     // Past the timeout: vitest fails the run on an unhandled rejection.
     await new Promise((resolve) => setTimeout(resolve, 60))
   })

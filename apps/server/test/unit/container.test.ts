@@ -98,6 +98,7 @@ describe('memory backend', () => {
         'cars',
         'claims',
         'consolidations',
+        'files',
         'gc',
         'journal',
         'keystore',
@@ -233,7 +234,7 @@ describe('createContainer', () => {
     const idle = createContainer(configSchema.parse({ storage: { dataDir: sub } }), { logger: quiet })
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(await exists(sub)).toBe(false)
-    expect((await idle.cradle.readiness()).checks.allocations?.error).toMatch(/not open/)
+    expect((await idle.cradle.readiness()).checks.allocations?.error).toBe('failed')
     const app = make({ storage: { dataDir: sub } })
     await app.start()
     await roundTrip(app.cradle)

@@ -53,24 +53,29 @@ export class DatastoreObjectStore implements ObjectStore {
     const dsKey = toDatastoreKey(key)
     assertSize(size)
     if (size !== undefined && size > this.#maxObjectSize) throw new TooLargeError(this.#maxObjectSize, size)
-    const bytes = await collect(body, size, options.signal, this.#maxObjectSize)
+    // A whole body of the declared size is copied once (some datastores keep the very buffer).
+    const bytes =
+      body instanceof Uint8Array && body.byteLength === size && !options.signal?.aborted
+        ? body.slice()
+        : await collect(body, size, options.signal, this.#maxObjectSize)
     await this.#lock.run(key, async () => {
       if (isConditional(options)) checkConditions(key, await this.#etagOf(dsKey, options), options)
       await noSpaceAs(() => this.#datastore.put(dsKey, bytes, signalOption(options)))
     })
   }
 
+  /** The value whole (`bytes`), its etag computed only when asked for. */
   async get(key: string, options: GetOptions = {}): Promise<ObjectResult> {
-    const bytes = await this.#read(key, options)
-    const range = resolveRange(options.range, bytes.byteLength)
+    const stored = await this.#read(key, options)
+    const range = resolveRange(options.range, stored.byteLength)
     // A copy: some datastores (MemoryDatastore) answer the buffer they hold.
-    const body = single(bytes.slice(range.start, range.end + 1))
-    return { size: bytes.byteLength, etag: contentEtag(bytes), range, body }
+    const bytes = stored.slice(range.start, range.end + 1)
+    return withEtag({ size: stored.byteLength, range, bytes, body: single(bytes) }, stored)
   }
 
   async stat(key: string, options: IOOptions = {}): Promise<ObjectStat> {
-    const bytes = await this.#read(key, options)
-    return { size: bytes.byteLength, etag: contentEtag(bytes) }
+    const stored = await this.#read(key, options)
+    return withEtag({ size: stored.byteLength }, stored)
   }
 
   async has(key: string, options: IOOptions = {}): Promise<boolean> {
@@ -127,6 +132,18 @@ export class DatastoreObjectStore implements ObjectStore {
       throw error
     }
   }
+}
+
+/** `value` with an `etag` property computed (MD5 of `stored`) the first time it is read. */
+function withEtag<T extends object>(value: T, stored: Uint8Array): T & { etag: string } {
+  let etag: string | undefined
+  return Object.defineProperty(value, 'etag', {
+    enumerable: true,
+    get: () => {
+      etag ??= contentEtag(stored)
+      return etag
+    },
+  }) as T & { etag: string }
 }
 
 /** Runs a datastore write, reporting a full disk ({@link isNoSpace}) as {@link InsufficientStorageError}. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createWriteStream, open as openCallback, type Stats } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, resolve, sep } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { promisify } from 'node:util'
 import { assertKey, assertSize, exactly, single } from '../body.js'
@@ -62,8 +62,16 @@ function etagOf(stats: Stats): string {
   return `${stats.ino.toString(36)}-${stats.size.toString(36)}-${Math.round(stats.ctimeMs * 1000).toString(36)}`
 }
 
+/** What the open files of the handle cache are, worked out once per file (reads of one file share its `Stats`). */
+const described = new WeakMap<Stats, ObjectStat>()
+
 function statOf(stats: Stats): ObjectStat {
-  return { size: stats.size, etag: etagOf(stats), lastModified: stats.mtime }
+  let found = described.get(stats)
+  if (found === undefined) {
+    found = { size: stats.size, etag: etagOf(stats), lastModified: stats.mtime }
+    described.set(stats, found)
+  }
+  return found
 }
 
 /**
@@ -87,7 +95,7 @@ export class FlatfsObjectStore implements ObjectStore {
   #unlock: (() => Promise<void>) | undefined
 
   constructor(options: FlatfsObjectStoreOptions) {
-    this.#root = options.path
+    this.#root = resolve(options.path) // absolute, no trailing separator: paths are built by concatenation
     this.#temp = join(options.path, TEMP_DIR)
     this.#fsync = options.fsync ?? false
     this.#readChunkSize = options.readChunkSize ?? 256 * 1024
@@ -317,7 +325,7 @@ export class FlatfsObjectStore implements ObjectStore {
     assertKey(key)
     const reason = invalidKeyReason(key)
     if (reason !== undefined) throw new InvalidKeyError(key, reason)
-    return join(this.#root, shardOf(key), `${key}${EXTENSION}`)
+    return `${this.#root}${sep}${shardOf(key)}${sep}${key}${EXTENSION}`
   }
 
   #assertOpen(): void {

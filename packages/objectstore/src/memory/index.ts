@@ -44,7 +44,7 @@ export class MemoryObjectStore implements ObjectStore {
     const range = resolveRange(options.range, bytes.byteLength)
     // A copy, so a caller that mutates what it read cannot corrupt the store.
     const slice = bytes.slice(range.start, range.end + 1)
-    return { size: bytes.byteLength, etag, lastModified, range, body: single(slice) }
+    return { size: bytes.byteLength, etag, lastModified, range, bytes: slice, body: single(slice) }
   }
 
   async stat(key: string, options: IOOptions = {}): Promise<ObjectStat> {

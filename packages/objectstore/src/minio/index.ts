@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { Client } from 'minio'
 import { assertKey, assertSize } from '../body.js'
+import { BufferBudget } from '../budget.js'
 import type {
   Body,
   GetOptions,
@@ -12,7 +13,6 @@ import type {
 } from '../contract.js'
 import { InvalidKeyError, RangeNotSatisfiableError, TooLargeError } from '../errors.js'
 import { isWellFormed, rangeHeaderOf, resolveRange } from '../range.js'
-import { BufferBudget } from './budget.js'
 import { conditionHeaders, settleConditional } from './conditional.js'
 import { copyMultipart, copyWhole } from './copy.js'
 import { extentOf, readBody, sizeFrom416, unsatisfiable } from './download.js'

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { Client } from 'minio'
 import { exactly } from '../body.js'
+import type { BufferBudget, BufferLease } from '../budget.js'
 import type { Body } from '../contract.js'
-import type { BufferBudget, BufferLease } from './budget.js'
 import { toStoreError } from './errors.js'
 import { inScope, type RequestScope } from './transport.js'
 

@@ -38,6 +38,8 @@ export class SuiteContext {
     expect(result.range).toEqual(wanted)
     expect(typeof result.etag).toBe('string')
     const expected = bytes.subarray(wanted.start, wanted.end + 1)
+    // A backend holding the object whole may also hand over the same bytes in one piece.
+    if (result.bytes !== undefined) expect(Buffer.from(result.bytes).equals(Buffer.from(expected))).toBe(true)
     expect(Buffer.from(await readAll(result.body)).equals(Buffer.from(expected))).toBe(true)
   }
 }

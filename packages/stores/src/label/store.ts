@@ -83,10 +83,10 @@ export interface Labels {
   entries(prefix?: string, options?: IOOptions): AsyncIterable<Label>
 }
 
-/** A record read with the etag to compare-and-swap against. */
+/** A record read, and the object's answer whose `etag` a compare-and-swap uses (backends may compute it on demand). */
 interface Read {
   record: LabelRecord
-  etag: string
+  stored: { readonly etag: string }
 }
 
 /** Records are a few hundred bytes; anything larger under a label key is not ours. */
@@ -149,7 +149,7 @@ export class LabelStore implements Labels {
       const current = await this.#read(key, options)
       if (current === undefined || current.record.deleted) return false
       try {
-        await this.#write(key, tombstone, current.etag, options)
+        await this.#write(key, tombstone, current.stored.etag, options)
         return true
       } catch (error) {
         if (!isPreconditionFailed(error) || attempt === DELETE_ATTEMPTS) throw error
@@ -183,7 +183,7 @@ export class LabelStore implements Labels {
             owner: to.owner,
           }
     try {
-      await this.#write(key, record, current.etag, options)
+      await this.#write(key, record, current.stored.etag, options)
       return true
     } catch (error) {
       if (isPreconditionFailed(error)) return false
@@ -234,7 +234,7 @@ export class LabelStore implements Labels {
     const live = current !== undefined && !current.record.deleted ? current.record.version : null
     if (live !== ifVersion) throw new LabelConflictError(name, ifVersion, live)
     try {
-      await this.#write(key, record, current === undefined ? null : current.etag, options)
+      await this.#write(key, record, current === undefined ? null : current.stored.etag, options)
     } catch (error) {
       if (!isPreconditionFailed(error)) throw error
       const now = await this.#read(key, options)
@@ -266,19 +266,22 @@ export class LabelStore implements Labels {
         return undefined
       throw error
     }
-    const { size, etag, body } = result
+    const { size, body } = result
     if (size > MAX_RECORD_SIZE) {
       await body[Symbol.asyncIterator]().return?.()
       throw new TooLargeError(MAX_RECORD_SIZE, size)
     }
-    const bytes = new Uint8Array(size)
-    let at = 0
-    for await (const chunk of body) {
-      bytes.set(chunk.subarray(0, size - at), at)
-      at += chunk.byteLength
+    let bytes = result.bytes
+    if (bytes === undefined) {
+      bytes = new Uint8Array(size)
+      let at = 0
+      for await (const chunk of body) {
+        bytes.set(chunk.subarray(0, size - at), at)
+        at += chunk.byteLength
+      }
     }
     try {
-      return { record: decodeLabelRecord(bytes), etag }
+      return { record: decodeLabelRecord(bytes), stored: result }
     } catch (error) {
       throw new DecodeError(key, 'dag-cbor', { cause: error })
     }

@@ -7,10 +7,39 @@ import type { MultihashDigest } from 'multiformats/hashes/interface'
 import { HttpError } from '../../errors.js'
 
 /**
- * The longest `:digest` path segment accepted, in characters. A sha2-512 CIDv1 in base2 (the most
- * verbose multibase) is ~550 characters; anything much longer is refused before decoding.
+ * The longest `:digest` path segment accepted, in characters, whatever its multibase (a sha2-512
+ * CIDv1 in base2, the most verbose, is ~570). Each multibase has its own, shorter bound
+ * ({@link maxDigestTextLength}); both are checked before any decoding.
  */
 export const MAX_DIGEST_TEXT_LENGTH = 1024
+
+/**
+ * The most bytes a digest in a path may decode to: a CIDv1 (version, codec, hash code, length) of
+ * a 128-byte digest (Kubo's largest identity multihash) fits with room; a sha2-512 CIDv1 is ~70.
+ */
+export const MAX_DIGEST_BYTES = 160
+
+/** Bits per character of a multibase, by name prefix (base10 and base36 rounded down). */
+const BITS_PER_CHAR: ReadonlyArray<readonly [RegExp, number]> = [
+  [/^base2$/, 1],
+  [/^base8$/, 3],
+  [/^base10$/, 3.32],
+  [/^base16/, 4],
+  [/^base32/, 5],
+  [/^base36/, 5.16],
+  [/^base58/, 5.85],
+  [/^base64/, 6],
+]
+
+/**
+ * The longest text of a digest in the multibase of `prefix`: its prefix plus {@link MAX_DIGEST_BYTES}
+ * bytes in that base, plus padding; {@link MAX_DIGEST_TEXT_LENGTH} for an unknown prefix. A longer
+ * text is refused before it is decoded (base58 and base36 decode in quadratic time).
+ */
+export function maxDigestTextLength(name: string): number {
+  const bits = BITS_PER_CHAR.find(([pattern]) => pattern.test(name))?.[1] ?? 1
+  return Math.min(MAX_DIGEST_TEXT_LENGTH, 1 + Math.ceil((MAX_DIGEST_BYTES * 8) / bits) + 8)
+}
 
 /** Every character any accepted multibase alphabet uses (base2 … base64url, with `=` padding). */
 const CHARSET = /^[0-9A-Za-z+/=_-]+$/
@@ -25,11 +54,19 @@ const CID_V1 = 0x01
  * Multibase decoders by prefix: every base of `multiformats/basics` except `identity` (prefix NUL,
  * raw bytes) and `base256emoji` (not URL-safe text).
  */
-const DECODERS: ReadonlyMap<string, { decode(text: string): Uint8Array }> = new Map(
-  Object.values(bases)
-    .filter((base) => base.name !== 'identity' && base.name !== 'base256emoji')
-    .map((base) => [base.prefix as string, base]),
-)
+const DECODERS: ReadonlyMap<string, { decode(text: string): Uint8Array; maxLength: number; name: string }> =
+  new Map(
+    Object.values(bases)
+      .filter((base) => base.name !== 'identity' && base.name !== 'base256emoji')
+      .map((base) => [
+        base.prefix as string,
+        {
+          decode: (text: string) => base.decode(text),
+          maxLength: maxDigestTextLength(base.name),
+          name: base.name,
+        },
+      ]),
+  )
 
 function invalid(text: string, reason: string, cause?: unknown): HttpError {
   const shown = text.length > 64 ? `${text.slice(0, 64)}…` : text
@@ -46,8 +83,8 @@ function invalid(text: string, reason: string, cause?: unknown): HttpError {
  *
  * Hash functions the blob store cannot verify are accepted (reads work for any multihash, e.g. a
  * blob Piri stored); a digest whose length is wrong for a known hash function is refused.
- * @throws {HttpError} `400 InvalidDigestError` for anything else: empty, longer than
- *   {@link MAX_DIGEST_TEXT_LENGTH}, characters outside the multibase alphabets (`.`, `/`-only
+ * @throws {HttpError} `400 InvalidDigestError` for anything else: empty, longer than its
+ *   multibase allows ({@link maxDigestTextLength}, checked before decoding), characters outside the multibase alphabets (`.`, `/`-only
  *   paths, `%`, NUL, spaces), unknown multibase prefix, undecodable text, trailing bytes.
  * @throws {InvalidDigestError} (from `@strata/blobstore`, also 400) the digest's length does not
  *   match its hash function.
@@ -79,6 +116,9 @@ function cidV0(text: string): MultihashDigest {
 function multibase(text: string): Uint8Array {
   const decoder = DECODERS.get(text.charAt(0))
   if (decoder === undefined) throw invalid(text, `unknown multibase prefix ${JSON.stringify(text.charAt(0))}`)
+  if (text.length > decoder.maxLength) {
+    throw invalid(text, `longer than ${decoder.maxLength} characters for ${decoder.name}`)
+  }
   try {
     return decoder.decode(text)
   } catch (error) {

@@ -27,7 +27,15 @@ export interface PresignUploadInput {
   signingDate: Date
   /** Lifetime in seconds (1 … 604800). */
   expiresIn: number
+  /**
+   * The space the upload is allocated in, signed into the URL as `x-strata-space` so the upload can
+   * look its allocation up directly (one read instead of a listing).
+   */
+  space?: string
 }
+
+/** The query parameter naming the allocation's space in the URLs this node presigns. */
+export const SPACE_PARAMETER = 'x-strata-space'
 
 /** A presigned upload: the URL and the headers the client must send verbatim. */
 export interface PresignedUpload {
@@ -63,6 +71,7 @@ export async function presignUpload(
     hostname: input.url.hostname,
     ...(input.url.port === '' ? {} : { port: Number(input.url.port) }),
     path: input.url.pathname,
+    ...(input.space === undefined ? {} : { query: { [SPACE_PARAMETER]: input.space } }),
     headers: { host: input.url.host, ...headers, [PAYLOAD_HEADER]: UNSIGNED_PAYLOAD },
   })
   const signed = await signer.presign(request, {

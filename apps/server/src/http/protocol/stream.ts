@@ -11,6 +11,11 @@
  * status line is already sent), so the client sees a truncated body, never a short one passed off
  * as complete. (`@hono/node-server` also writes that error to the console.)
  *
+ * A source that fails because the client went away (an `AbortError`: the request's signal
+ * aborted the backend read) is not a failure of the server: it is not reported to `onError`, and
+ * the stream is cancelled quietly rather than errored (the connection is gone; the request log
+ * line says `aborted`).
+ *
  * The first chunk is requested as soon as the stream is created (high-water mark 1), so the source
  * is started and a later `return()` reaches its cleanup (an async generator that was never started
  * skips its `finally` blocks on `return()`).
@@ -31,6 +36,11 @@ export function toReadableStream(
           result = await iterator.next()
         } catch (error) {
           if (cancelled) return
+          if (isAbort(error)) {
+            // the client is gone: nobody reads this stream, and the adapter must not log it
+            controller.close()
+            return
+          }
           onError?.(error)
           controller.error(error)
           return
@@ -46,4 +56,14 @@ export function toReadableStream(
     },
     { highWaterMark: 1 },
   )
+}
+
+/** Whether `error` (or its cause) is an abort: the request's signal fired because the client went away. */
+export function isAbort(error: unknown): boolean {
+  for (let cause = error, depth = 0; typeof cause === 'object' && cause !== null && depth < 4; depth++) {
+    const { name, code } = cause as { name?: unknown; code?: unknown }
+    if (name === 'AbortError' || code === 'ABORT_ERR') return true
+    cause = (cause as { cause?: unknown }).cause
+  }
+  return false
 }

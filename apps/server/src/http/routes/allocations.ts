@@ -41,6 +41,9 @@ const allocate = createRoute({
     401: errorContent('Missing or wrong bearer token'),
     413: errorContent('Body over 64 KiB, or the blob over server.maxBlobSize'),
     415: errorContent('Content-Type is not application/json'),
+    507: errorContent(
+      'The blob would not fit on disk beside server.diskReserveBytes and the uploads in flight',
+    ),
   },
 })
 
@@ -53,6 +56,9 @@ export function checkSize(size: number, max: number): void {
 /**
  * `POST /allocations` (bearer): records an allocation of a blob for a space and, unless the blob is
  * stored already, answers a SigV4 presigned `PUT /blob/:digest` URL signed by the node identity.
+ * A blob that would not fit on the blob store's disk (filesystem backend: free space minus
+ * `server.diskReserveBytes` and what the uploads in flight have yet to write) is refused with
+ * `507 InsufficientStorageError`, and nothing is recorded.
  */
 export function allocationRoutes(context: RouteContext) {
   const { cradle, publicUrl, now } = context
@@ -70,6 +76,7 @@ export function allocationRoutes(context: RouteContext) {
     const cause = request.cause ?? (await derivedCause('allocate', request))
     const signal = c.req.raw.signal
     const stored = await cradle.blobs.has(digest, { signal })
+    if (!stored) await cradle.uploads.checkSpace(size)
     await cradle.allocations.put({ space: request.space, blob: { digest, size }, expires, cause }, { signal })
     if (stored) return c.json({ allocated: false }, 200)
     const upload = await presignUpload(cradle.signer, {
@@ -78,6 +85,7 @@ export function allocationRoutes(context: RouteContext) {
       checksum: checksumOf(digest),
       signingDate: new Date(issued),
       expiresIn,
+      space: request.space,
     })
     return c.json({ allocated: true, ...upload, expiresAt: new Date(expires * 1000).toISOString() }, 201)
   })

@@ -44,6 +44,8 @@ export interface HealthRoutesOptions {
   metrics: StrataMetrics
   /** Bound of each `/readyz` probe, in ms. Default 2000. */
   readinessTimeoutMs?: number
+  /** Serve `GET /metrics` here (false: it has a listener of its own). Default true. */
+  serveMetrics?: boolean
 }
 
 /**
@@ -52,7 +54,7 @@ export interface HealthRoutesOptions {
  */
 export function healthRoutes(options: HealthRoutesOptions) {
   const { cradle, did, metrics } = options
-  return createRouter()
+  const router = createRouter()
     .openapi(healthz, (c) => {
       const known = did()
       return c.json(known === undefined ? { ok: true as const } : { ok: true as const, did: known }, 200)
@@ -65,8 +67,9 @@ export function healthRoutes(options: HealthRoutesOptions) {
       c.header('Cache-Control', 'no-store')
       return c.json(report, report.ready ? 200 : 503)
     })
-    .openapi(metricsRoute, async (c) => {
-      const headers = { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }
-      return c.text(await metrics.text(), 200, headers)
-    })
+  if (options.serveMetrics === false) return router
+  return router.openapi(metricsRoute, async (c) => {
+    const headers = { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }
+    return c.text(await metrics.text(), 200, headers)
+  })
 }

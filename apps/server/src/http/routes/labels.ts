@@ -38,6 +38,9 @@ const ListQuery = z.object({
     .optional(),
 })
 
+/** Where the one-label routes are mounted: the name is the rest of the path, `/` included. */
+const WIDE_PATH = '/labels/{name{.+}}'
+
 const conflict = errorContent(
   'The label is not at the If-Match version (or exists, with If-None-Match: *); ETag: its version',
 )
@@ -62,7 +65,7 @@ const routes = {
   }),
   get: createRoute({
     method: 'get',
-    path: '/labels/{name{.+}}',
+    path: '/labels/{name}',
     summary: 'A label; ETag: its version',
     request: { params: NameParam },
     responses: {
@@ -73,7 +76,7 @@ const routes = {
   }),
   put: createRoute({
     method: 'put',
-    path: '/labels/{name{.+}}',
+    path: '/labels/{name}',
     summary:
       'Point a label at stored content; If-Match: "<version>" or If-None-Match: * for compare-and-swap',
     security: [{ bearer: [] }],
@@ -99,7 +102,7 @@ const routes = {
   }),
   delete: createRoute({
     method: 'delete',
-    path: '/labels/{name{.+}}',
+    path: '/labels/{name}',
     summary: 'Delete a label (If-Match: "<version>": only at that version)',
     security: [{ bearer: [] }],
     request: { params: NameParam },
@@ -166,7 +169,11 @@ export function labelRoutes(context: RouteContext) {
   const { cradle } = context
   const auth = bearerAuth(() => cradle.authToken)
   const io = (signal: AbortSignal) => ({ signal })
-  return createRouter()
+  const router = createRouter()
+  // Described as /labels/{name}; mounted as /labels/:name{.+}, so a name may hold `/` as is.
+  for (const route of [routes.get, routes.put, routes.delete]) router.openAPIRegistry.registerPath(route)
+  const wide = <R extends { path: string }>(route: R) => ({ ...route, path: WIDE_PATH, hide: true })
+  return router
     .openapi(routes.list, async (c) => {
       const { prefix = '', cursor, limit } = c.req.valid('query')
       const page = await cradle.labels.list(prefix, {
@@ -182,11 +189,11 @@ export function labelRoutes(context: RouteContext) {
         },
       )
     })
-    .openapi(routes.get, async (c) => {
+    .openapi(wide(routes.get), async (c) => {
       const label = await cradle.labels.get(c.req.valid('param').name, io(c.req.raw.signal))
       return c.json(labelJson(label), 200, { ETag: `"${label.version}"`, 'Cache-Control': 'no-cache' })
     })
-    .openapi({ ...routes.put, middleware: [auth, jsonBody] as const }, async (c) => {
+    .openapi({ ...wide(routes.put), middleware: [auth, jsonBody] as const }, async (c) => {
       const { name } = c.req.valid('param')
       const body = c.req.valid('json')
       const condition = versionCondition({
@@ -204,7 +211,7 @@ export function labelRoutes(context: RouteContext) {
         ETag: `"${written.label.version}"`,
       })
     })
-    .openapi({ ...routes.delete, middleware: [auth] as const }, async (c) => {
+    .openapi({ ...wide(routes.delete), middleware: [auth] as const }, async (c) => {
       const { name } = c.req.valid('param')
       const condition = versionCondition({ ifMatch: c.req.header('if-match') })
       const ifVersion = 'ifVersion' in condition ? { ifVersion: condition.ifVersion as string } : {}

@@ -87,7 +87,13 @@ const routes = {
         description: 'What was removed',
         content: {
           'application/json': {
-            schema: z.object({ did: z.string(), blobs: z.number(), labels: z.number() }),
+            schema: z.object({
+              did: z.string(),
+              blobs: z.number(),
+              labels: z.number(),
+              acceptances: z.number(),
+              allocations: z.number(),
+            }),
           },
         },
       },

@@ -2,8 +2,9 @@
  * `GET` / `HEAD /blob/:digest` answered straight on node:http's response, without the Web
  * `Request`/`Response` bridge: the hot path of ranged reads. The answer is the same
  * `answerBlobRead` the hono route gives (that route still serves `app.request()` and anything
- * this one declines); the body is written with the socket's backpressure, and a small range goes
- * out in one `end(buffer)`.
+ * this one declines); the body is written by `sendAnswer` (backpressure, a budget shared by all
+ * responses for the chunks slow readers hold, a watch that cuts readers that take nothing), a
+ * small range in one `end(buffer)`.
  * @packageDocumentation
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -11,7 +12,9 @@ import type { BlobStore, MultihashDigest } from '@strata/blobstore'
 import type { RequestRecorder } from '../../../observability/request-middleware.js'
 import { type ErrorLogger, errorAnswer } from '../../error-response.js'
 import { etagOf, MAX_DIGEST_TEXT_LENGTH, parseDigest } from '../../protocol/digest.js'
-import { type AnswerOptions, answerBlobRead, type BlobAnswer } from './answer.js'
+import { defaultSends, type ResponseSends } from '../../protocol/response-sends.js'
+import { sendAnswer } from '../../protocol/socket-writer.js'
+import { type AnswerOptions, answerBlobRead } from './answer.js'
 
 /** The route label of blob reads in metrics and the request log. */
 export const BLOB_READ_ROUTE = '/blob/:digest'
@@ -26,6 +29,11 @@ export interface BlobSocketReadsOptions extends AnswerOptions {
   record: RequestRecorder
   /** Where server-side failures (5xx, a body failing midway) are logged. */
   logger?: ErrorLogger
+  /**
+   * What bodies are written with: the budget of the chunks slow readers hold, the watch that cuts
+   * readers that take nothing. Default {@link defaultSends}.
+   */
+  sends?: ResponseSends
 }
 
 /**
@@ -38,6 +46,7 @@ export function blobSocketReads(
   options: BlobSocketReadsOptions,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { blobs, record, logger } = options
+  const sends = options.sends ?? defaultSends()
   const answerOptions = options.maxRanges === undefined ? {} : { maxRanges: options.maxRanges }
   const digests = new DigestCache(1024)
   return (req, res) => {
@@ -87,7 +96,7 @@ export function blobSocketReads(
           res.end()
           return finish(answer.status, 0, 'end')
         }
-        const sent = await send({ ...answer, body: answer.body }, res, signal)
+        const sent = await sendAnswer(res, { ...answer, body: answer.body }, sends, signal)
         if (sent.outcome instanceof Error && !signal.aborted) {
           logger?.error({ err: sent.outcome, path: req.url }, 'blob body failed mid-response')
         }
@@ -102,55 +111,6 @@ export function blobSocketReads(
       }
     })()
     return true
-  }
-}
-
-/**
- * Writes the answer's status, headers and body to `res` with backpressure, and ends it: one
- * `end(chunk)` when the body is one chunk. The status line goes out with the first chunk, so a body
- * that fails before it can still be answered with an error status by the caller (the failure is
- * thrown); a failure after it (or the client going away) closes the body, which releases its
- * backend handle, and closes the connection once what was written is flushed, so the client sees
- * a truncated answer.
- * @throws what the body threw before its first byte was sent.
- */
-async function send(
-  answer: Required<BlobAnswer>,
-  res: ServerResponse,
-  signal: AbortSignal,
-): Promise<{ bytes: number; outcome: 'end' | Error }> {
-  const chunks = answer.body[Symbol.asyncIterator]()
-  let bytes = 0
-  let current: IteratorResult<Uint8Array>
-  let next: IteratorResult<Uint8Array>
-  try {
-    current = await chunks.next()
-    next = current.done ? current : await chunks.next()
-  } catch (error) {
-    await chunks.return?.()
-    throw error
-  }
-  res.writeHead(answer.status, answer.headers)
-  try {
-    while (!current.done) {
-      bytes += current.value.byteLength
-      if (next.done) {
-        res.end(current.value)
-        return { bytes, outcome: 'end' }
-      }
-      if (!res.write(current.value)) await drained(res, signal)
-      current = next
-      next = await chunks.next()
-    }
-    res.end()
-    return { bytes, outcome: 'end' }
-  } catch (error) {
-    await chunks.return?.()
-    // What was written still reaches the client, then the connection closes: a body shorter than
-    // its Content-Length, never one passed off as whole (the idle timeout bounds a client that stalls).
-    if (res.socket !== null && !signal.aborted) res.socket.destroySoon()
-    else res.destroy()
-    return { bytes, outcome: error instanceof Error ? error : new Error(String(error)) }
   }
 }
 
@@ -177,22 +137,4 @@ class DigestCache {
     this.#entries.set(text, entry)
     return entry
   }
-}
-
-/** Resolves once `res` can take more, or rejects when the client goes away. */
-function drained(res: ServerResponse, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const done = () => {
-      res.off('drain', done)
-      signal.removeEventListener('abort', gone)
-      resolve()
-    }
-    const gone = () => {
-      res.off('drain', done)
-      reject(signal.reason)
-    }
-    if (signal.aborted) return gone()
-    res.once('drain', done)
-    signal.addEventListener('abort', gone, { once: true })
-  })
 }

@@ -1,10 +1,12 @@
 import type { MultihashDigest } from '@strata/blobstore'
+import type { Allocation } from '@strata/stores/allocation'
 import { base58btc } from 'multiformats/bases/base58'
 import { HttpError } from '../../../errors.js'
+import { awaitsContinue, sendContinue } from '../../expect-continue.js'
 import { bearerAuth } from '../../middleware/bearer.js'
 import { createRoute, createRouter, errorContent } from '../../openapi.js'
 import { etagOf, parseDigest } from '../../protocol/digest.js'
-import { checksumOf, verifyPresigned } from '../../protocol/presign.js'
+import { checksumOf, SPACE_PARAMETER, verifyPresigned } from '../../protocol/presign.js'
 import { checkSize, SHA2_256 } from '../allocations.js'
 import { blobLocation, type RouteContext } from '../context.js'
 import { DigestParam } from './read.js'
@@ -23,8 +25,12 @@ const upload = createRoute({
     400: errorContent('Bad digest, checksum header, or missing Content-Length'),
     401: errorContent('Not a valid, unexpired presigned URL for this request'),
     403: errorContent('No live allocation for the blob'),
-    409: errorContent('The body does not hash to the digest; nothing stored'),
+    409: errorContent(
+      'The body does not hash to the digest (nothing stored); or another upload of the blob is still in progress (Retry-After)',
+    ),
     413: errorContent('Over server.maxBlobSize'),
+    503: errorContent('The in-flight upload budget is spent (Retry-After)'),
+    507: errorContent('The blob would not fit on disk beside server.diskReserveBytes'),
   },
 })
 
@@ -44,26 +50,40 @@ const remove = createRoute({
 /**
  * The blob writes:
  * - `PUT /blob/:digest`, authorised by a presigned URL only (signature, expiry, signed
- *   `content-length` and `x-amz-checksum-sha256`) and a live allocation; the body streams through
- *   digest and size verification into the blob store: 201, 200 when already stored, 409 on mismatch
- *   (nothing stored);
+ *   `content-length` and `x-amz-checksum-sha256`) and a live allocation, then admitted
+ *   (`UploadAdmission`: one writer per digest, the others wait for it; the in-flight byte budget;
+ *   the disk's free space); only then is `100 Continue` sent to a client that asked for it. The
+ *   body streams through digest and size verification into the blob store: 201, 200 when already
+ *   stored, 409 on mismatch (nothing stored);
  * - `DELETE /blob/:digest` (bearer): 204, idempotent.
  */
 export function blobWriteRoutes(context: RouteContext) {
   const { cradle, publicUrl, now } = context
   const auth = bearerAuth(() => cradle.authToken)
 
+  /**
+   * A live allocation of the blob: the one of the space the URL names (`x-strata-space`, signed
+   * into the URLs this node presigns: one read), else any (a URL another presigner made: a listing).
+   */
   async function requireAllocation(
     digest: MultihashDigest,
+    space: string | null,
     seconds: number,
     signal: AbortSignal,
   ): Promise<void> {
+    const refused = () =>
+      new HttpError(403, 'Forbidden', `no live allocation for blob ${base58btc.encode(digest.bytes)}`)
+    let found: Allocation
     try {
-      await cradle.allocations.getAnyNonExpired(digest, seconds, { signal })
+      found =
+        space === null
+          ? await cradle.allocations.getAnyNonExpired(digest, seconds, { signal })
+          : await cradle.allocations.get(digest, space as Allocation['space'], { signal })
     } catch (error) {
       if ((error as { name?: unknown }).name !== 'NotFoundError') throw error
-      throw new HttpError(403, 'Forbidden', `no live allocation for blob ${base58btc.encode(digest.bytes)}`)
+      throw refused()
     }
+    if (found.expires <= seconds) throw refused()
   }
 
   return createRouter()
@@ -83,18 +103,34 @@ export function blobWriteRoutes(context: RouteContext) {
       const size = contentLength(headers.get('content-length'))
       checkSize(size, cradle.config.server.maxBlobSize)
       const signal = c.req.raw.signal
-      await requireAllocation(digest, Math.floor(current / 1000), signal)
-      const body = (c.req.raw.body ?? []) as AsyncIterable<Uint8Array>
-      const { created } = await cradle.blobs.put(digest, size, body, { signal })
-      const answer: Record<string, string> = {
-        ETag: etagOf(digest),
-        Location: blobLocation(publicUrl, base58btc.encode(digest.bytes)),
+      const space = new URL(c.req.url).searchParams.get(SPACE_PARAMETER)
+      await requireAllocation(digest, space, Math.floor(current / 1000), signal)
+      const z = base58btc.encode(digest.bytes)
+      const answer: Record<string, string> = { ETag: etagOf(digest), Location: blobLocation(publicUrl, z) }
+      const held = awaitsContinue(c.env) // the client sends its body only after our 100
+      const slot = await cradle.uploads.acquire(z, size, {
+        signal,
+        isStored: () => cradle.blobs.has(digest, { signal }),
+        always: held,
+      })
+      try {
+        if (slot.stored) {
+          if (held || !(await discarded((c.req.raw.body ?? []) as AsyncIterable<Uint8Array>, size))) {
+            answer.Connection = 'close'
+          }
+          return c.body(null, 200, answer)
+        }
+        sendContinue(c.env)
+        const body = slot.count((c.req.raw.body ?? []) as AsyncIterable<Uint8Array>)
+        const { created } = await cradle.blobs.put(digest, size, body, { signal })
+        // Already stored: the body was not read. A small one is read off so the connection can serve
+        // the next request; for a larger one the connection is closed after the answer (else the
+        // adapter would drain it for a while, then cut a connection it announced as kept alive).
+        if (!created && !(await discarded(body, size))) answer.Connection = 'close'
+        return c.body(null, created ? 201 : 200, answer)
+      } finally {
+        slot.release()
       }
-      // Already stored: the body was not read. A small one is read off so the connection can serve
-      // the next request; for a larger one the connection is closed after the answer (else the
-      // adapter would drain it for a while, then cut a connection it announced as kept alive).
-      if (!created && !(await discarded(body, size))) answer.Connection = 'close'
-      return c.body(null, created ? 201 : 200, answer)
     })
     .openapi({ ...remove, middleware: [auth] as const }, async (c) => {
       const digest = parseDigest(c.req.param('digest'))

@@ -1,7 +1,7 @@
+import { BufferBudget, type Lease } from '@strata/objectstore/budget'
 import { MinioObjectStore } from '@strata/objectstore/minio'
 import { Client } from 'minio'
 import { describe, expect, it } from 'vitest'
-import { BufferBudget, type Lease } from '../src/minio/budget.js'
 
 const MiB = 1024 * 1024
 const client = () =>

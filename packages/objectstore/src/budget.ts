@@ -1,6 +1,6 @@
 /**
- * A byte budget shared by the uploads of one `MinioObjectStore`, bounding the body bytes they
- * buffer together (whole small bodies and multipart part buffers).
+ * A FIFO byte budget: what bounds the bytes that concurrent streams buffer together (the upload
+ * bodies of one `MinioObjectStore`, the response chunks a server holds for slow readers).
  * @packageDocumentation
  */
 
