@@ -15,10 +15,14 @@ import { blockReadRoutes, blockSocketReads } from './http/routes/blocks/index.js
 import { carExportRoutes, carImportRoutes } from './http/routes/cars/index.js'
 import { claimRoutes } from './http/routes/claims.js'
 import type { RouteContext } from './http/routes/context.js'
+import { gcRoutes } from './http/routes/gc.js'
 import { healthRoutes } from './http/routes/health.js'
 import { ipfsRoutes } from './http/routes/ipfs.js'
 import { ipfsSocketReads } from './http/routes/ipfs-socket.js'
+import { labelRoutes } from './http/routes/labels.js'
+import { ownerRoutes } from './http/routes/owners.js'
 import { receiptRoutes } from './http/routes/receipts.js'
+import { repoRoutes } from './http/routes/repos.js'
 import { firstOf } from './http/socket-answer.js'
 import { createMetrics, observeRequests, requestRecorder, type StrataMetrics } from './observability/index.js'
 
@@ -53,7 +57,8 @@ export interface StrataApp {
 
 /**
  * Builds the server's hono app over a started container: the request log and metrics first, then
- * one router per resource (health, blobs, allocations, acceptances, claims, receipts, cars, blocks), one
+ * one router per resource (health, blobs, allocations, acceptances, claims, receipts, cars, blocks,
+ * ipfs, labels, owners, repos, gc), one
  * `onError` answering every error from the one status table, unknown routes as 404 `RouteNotFound`.
  */
 export function createApp(options: CreateAppOptions): StrataApp {
@@ -110,6 +115,10 @@ export function createApp(options: CreateAppOptions): StrataApp {
     prefer: 'cars',
   })
   app.route('/', ipfsRoutes({ blocks, logger }))
+  app.route('/', labelRoutes(context))
+  app.route('/', ownerRoutes(context))
+  app.route('/', repoRoutes(context))
+  app.route('/', gcRoutes(context))
   serveOpenApi(app)
   const { server } = cradle.config
   const record = requestRecorder({ logger, metrics })

@@ -10,7 +10,7 @@ export const AUTH_TOKEN_FILE = 'auth-token'
 
 /**
  * The record stores' LevelDB directories under `<dataDir>` (Piri's names, in both layouts; `cars`:
- * the CAR records, strata's own).
+ * the CAR records, `labels`, `owners`, `gc`: strata's own).
  */
 export const LEVEL_DIRS = {
   allocations: 'allocation',
@@ -19,6 +19,9 @@ export const LEVEL_DIRS = {
   receipts: 'receipt',
   consolidations: 'consolidation',
   cars: 'cars',
+  labels: 'labels',
+  owners: 'owners',
+  gc: 'gc',
 } as const
 
 /**
@@ -61,6 +64,9 @@ export const LAYOUTS: Readonly<Record<StorageLayout, LayoutNames>> = {
       consolidations: 'consolidations',
       cars: 'cars',
       blocks: 'blocks',
+      labels: 'labels',
+      owners: 'owners',
+      gc: 'gc',
     },
   },
   piri: {
@@ -80,6 +86,9 @@ export const LAYOUTS: Readonly<Record<StorageLayout, LayoutNames>> = {
       consolidations: 'consolidation',
       cars: 'cars',
       blocks: 'blocks',
+      labels: 'labels',
+      owners: 'owners',
+      gc: 'gc',
     },
   },
 }

@@ -4,6 +4,7 @@ import type { CID } from 'multiformats/cid'
 import type { MultihashDigest } from 'multiformats/hashes/interface'
 import { blockExists, readBlock } from './blocks.js'
 import type { BlockIndex, CarRecord, ImportResult } from './contract.js'
+import { type DeletedCar, deleteCar } from './delete.js'
 import { type ExportOptions, exportCar } from './export.js'
 import { type ImportOptions, importCar } from './import.js'
 import { LocationCache } from './location-cache.js'
@@ -124,5 +125,36 @@ export class CarStore {
   /** The digests of the imported CARs that have `root` among their roots. */
   carsWithRoot(root: CID, options: IOOptions = {}): AsyncIterable<MultihashDigest> {
     return this.#records.carsWithRoot(root, options)
+  }
+
+  /** The record of every imported CAR, in no particular order (garbage collection marks from them). */
+  cars(options: IOOptions = {}): AsyncIterable<CarRecord> {
+    return this.#records.list(options)
+  }
+
+  /**
+   * The digests of the stored CARs the index places a block in (identity CIDs: none, they hold
+   * their block). The blobs may have been deleted since (`getBlock` skips those).
+   */
+  async blobsHolding(cid: CID, options: IOOptions = {}): Promise<MultihashDigest[]> {
+    return (await this.#index.get(cid.multihash, options)).map((location) => location.blob)
+  }
+
+  /**
+   * Deletes a CAR with everything its import wrote, pointers first: its location entries (found
+   * from its index archive, or from the CAR when the archive is gone), root entries and record,
+   * then its index blob and the CAR blob. Run again, an interrupted deletion finishes. A CAR that
+   * was never imported (a plain blob) is simply deleted. Garbage collection calls this for CARs
+   * nothing references; a caller deleting a CAR others may still read from is on its own.
+   */
+  deleteCar(digest: MultihashDigest, options: IOOptions = {}): Promise<DeletedCar> {
+    const ctx = {
+      blobs: this.#blobs,
+      index: this.#index,
+      records: this.#records,
+      maxBlockSize: this.#maxBlockSize,
+      maxHeaderSize: this.#maxHeaderSize,
+    }
+    return deleteCar(ctx, digest, options)
   }
 }

@@ -26,6 +26,7 @@ export type {
   IOOptions,
   MultihashDigest,
 } from './contract.js'
+export type { DeletedCar } from './delete.js'
 export * from './errors.js'
 export type { ExportOptions } from './export.js'
 export type { ImportOptions } from './import.js'
@@ -36,6 +37,7 @@ export {
   SHARDED_DAG_INDEX,
 } from './index-archive/archive.js'
 export { BlockTable } from './index-archive/block-table.js'
+export { slicesOf } from './index-archive/slices.js'
 export { type CarInspection, type InspectOptions, inspectCar } from './inspect.js'
 export { codecName, linksOf } from './links.js'
 export {

@@ -70,6 +70,12 @@ export class CarRecords {
     }
   }
 
+  /** Every CAR record, in no particular order (one listing; records deleted meanwhile are skipped). */
+  async *list(options: IOOptions = {}): AsyncGenerator<CarRecord> {
+    for await (const stored of this.#cars.list('', options))
+      yield { ...stored, digest: decodeDigest(stored.digest) }
+  }
+
   /** Writes the record of a CAR. */
   async put(record: CarRecord, options: IOOptions = {}): Promise<void> {
     await this.#cars.put(nameOf(record.digest), { ...record, digest: record.digest.bytes }, options)

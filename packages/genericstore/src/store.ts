@@ -34,6 +34,8 @@ export interface Store<T> {
   has(key: string, options?: IOOptions): Promise<boolean>
   /** Whether any key starts with `prefix` (raw string prefix). */
   hasPrefix(prefix: string, options?: IOOptions): Promise<boolean>
+  /** Keys (relative to the namespace) that start with `prefix`, without reading any value. */
+  keys(prefix?: string, options?: IOOptions): AsyncIterable<string>
   /** Values whose keys start with `prefix`; keys deleted between listing and reading are skipped. */
   list(prefix?: string, options?: IOOptions): AsyncIterable<T>
   /** Like `list`, with each value's key. */
@@ -92,6 +94,12 @@ export class GenericStore<T> implements Store<T> {
   async hasPrefix(prefix: string, options: IOOptions = {}): Promise<boolean> {
     for await (const _key of this.#backend.list(this.#prefix + prefix, options)) return true
     return false
+  }
+
+  async *keys(prefix = '', options: IOOptions = {}): AsyncGenerator<string> {
+    for await (const stored of this.#backend.list(this.#prefix + prefix, options)) {
+      yield stored.slice(this.#prefix.length)
+    }
   }
 
   async *list(prefix = '', options: IOOptions = {}): AsyncGenerator<T> {

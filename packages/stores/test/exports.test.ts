@@ -65,4 +65,47 @@ describe('package exports', () => {
     })
     expect(resolved).toMatch(/stores\/dist\/allocation\/index\.js$/)
   })
+
+  it('include labels, owners, content, gc and repos, working over memory from plain Node', async () => {
+    const stdout = await runAsPlainNode({
+      name: '@strata/stores',
+      packageDir,
+      alongside: ['@strata/objectstore', '@strata/blobstore', '@strata/car', 'multiformats'],
+      script: `
+import { VerifiedBlobStore } from '@strata/blobstore'
+import { CarStore } from '@strata/car'
+import { MemoryBlockIndex } from '@strata/car/memory'
+import { MemoryObjectStore } from '@strata/objectstore/memory'
+import { ContentStore } from '@strata/stores/content'
+import { Condemned, GarbageCollector, Lease, ReferenceGuard } from '@strata/stores/gc'
+import { LabelStore, formatRef } from '@strata/stores/label'
+import { OwnerStore } from '@strata/stores/owner'
+import { RepoStore } from '@strata/stores/repo'
+
+const records = new MemoryObjectStore()
+const blobs = new VerifiedBlobStore({ backend: new MemoryObjectStore() })
+const cars = new CarStore({ blobs, index: new MemoryBlockIndex(), records })
+const labels = new LabelStore({ backend: records, namespace: 'labels' })
+const condemned = new Condemned({ backend: records })
+const guard = new ReferenceGuard({ blobs, cars, condemned })
+const owners = new OwnerStore({ backend: records, namespace: 'owners', labels, guard })
+const content = new ContentStore({ blobs, labels, guard, owners })
+new RepoStore({ cars, labels, owners, guard })
+const gc = new GarbageCollector({ blobs, cars, labels, owners, guard, condemned, lease: new Lease({ backend: records }), graceMs: 0 })
+const { ref } = await content.storeAtLabel('actor/123/head', new TextEncoder().encode('state'), { owner: 'did:plc:abc' })
+await blobs.add(new TextEncoder().encode('garbage'))
+const result = await gc.gc()
+console.log(JSON.stringify({
+  resolved: formatRef(await content.resolve('store:actor/123/head')) === formatRef(ref),
+  owner: await owners.stat('did:plc:abc'),
+  deleted: result.deleted,
+}))
+`,
+    })
+    expect(JSON.parse(stdout.trim())).toEqual({
+      resolved: true,
+      owner: { did: 'did:plc:abc', blobs: 1, bytes: 5, labels: 1 },
+      deleted: 1,
+    })
+  })
 })

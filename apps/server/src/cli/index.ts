@@ -31,7 +31,17 @@ commands:
                                           identity.keyFile)
   identity export [-o <file>] [--config <file>]
                                           the wallet's node identity as a key file (server stopped)
+  label get <name>                        print a label (JSON)
+  label set <name> <ref> [--owner <did>] [--if-version <v> | --create]
+                                          point a label at stored content (CID or z… multihash)
+  label rm <name> [--if-version <v>]      delete a label
+  label ls [<prefix>]                     list labels: name, ref, version per line
+  owner stat <did>                        an owner's blobs, bytes and labels (JSON)
+  owner ls <did>                          an owner's blobs: digest and size per line
+  owner wipe <did>                        remove an owner's labels, acceptances, allocations, blobs held
+  gc [--dry-run]                          collect unreferenced blobs now; prints what it did (JSON)
 
+Commands that write (put, label set/rm, owner wipe, gc) need the token.
 The server URL is --url, else STRATA_URL, else the local configuration's server.publicUrl or
 http://<server.host>:<server.port>. The token is --token, else STRATA_TOKEN, else the local
 configuration's server.authToken or <storage.dataDir>/auth-token.
@@ -44,6 +54,10 @@ const OPTIONS = {
   url: { type: 'string', short: 'u' },
   space: { type: 'string', short: 's' },
   token: { type: 'string', short: 't' },
+  owner: { type: 'string' },
+  'if-version': { type: 'string' },
+  create: { type: 'boolean' },
+  'dry-run': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -63,20 +77,35 @@ const ALLOWED: Record<string, ReadonlyArray<keyof Values>> = {
   'identity generate': ['output'],
   'identity parse': [],
   'identity export': ['output', 'config'],
+  'label get': ['url', 'config'],
+  'label set': ['owner', 'if-version', 'create', 'url', 'token', 'config'],
+  'label rm': ['if-version', 'url', 'token', 'config'],
+  'label ls': ['url', 'config'],
+  'owner stat': ['url', 'config'],
+  'owner ls': ['url', 'config'],
+  'owner wipe': ['url', 'token', 'config'],
+  gc: ['dry-run', 'url', 'token', 'config'],
 }
 
-/** Commands with subcommands: `config check`, `identity generate`, … */
-const GROUPS = new Set(['config', 'identity'])
-
-/** How many positional arguments each command takes (default none). */
-const ARITY: Record<string, number> = {
-  get: 1,
-  put: 1,
-  import: 1,
-  export: 1,
-  inspect: 1,
-  'identity parse': 1,
+/** How many arguments each command takes: `[min, max]` (default none). */
+const ARITY: Record<string, [number, number]> = {
+  get: [1, 1],
+  put: [1, 1],
+  import: [1, 1],
+  export: [1, 1],
+  inspect: [1, 1],
+  'identity parse': [1, 1],
+  'label get': [1, 1],
+  'label set': [2, 2],
+  'label rm': [1, 1],
+  'label ls': [0, 1],
+  'owner stat': [1, 1],
+  'owner ls': [1, 1],
+  'owner wipe': [1, 1],
 }
+
+/** Commands with subcommands: `config check`, `identity generate`, `label get`, `owner stat`, … */
+const GROUPS = new Set(['config', 'identity', 'label', 'owner'])
 
 function parse(argv: readonly string[]): { command: string; rest: string[]; values: Values } {
   let parsed: { values: Values; positionals: string[] }
@@ -104,12 +133,42 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   for (const key of Object.keys(values) as Array<keyof Values>) {
     if (key !== 'help' && !allowed.includes(key)) throw usageError(`${command} does not take --${key}`)
   }
-  const arity = ARITY[command] ?? 0
-  if (rest.length !== arity)
-    throw usageError(arity === 1 ? `${command} takes exactly one argument` : `${command} takes no arguments`)
+  const [least, most] = ARITY[command] ?? [0, 0]
+  if (rest.length < least || rest.length > most) {
+    const words = ['no', 'one', 'two']
+    const count = least === most ? `exactly ${words[least]}` : `at most ${words[most]}`
+    const noun = most === 1 ? 'argument' : 'arguments'
+    throw usageError(most === 0 ? `${command} takes no arguments` : `${command} takes ${count} ${noun}`)
+  }
+  if (values['if-version'] !== undefined && values.create === true)
+    throw usageError('--if-version and --create exclude each other')
   const arg = rest[0] ?? ''
   const opt = <K extends keyof Values>(key: K) => (values[key] === undefined ? {} : { [key]: values[key] })
+  const target = { ...opt('url'), ...opt('token'), ...opt('config') }
+  const content = () => import('./content.js')
+  const ifVersion = values['if-version'] === undefined ? {} : { ifVersion: values['if-version'] }
   switch (command) {
+    case 'label get':
+      return (await content()).labelGet(io, arg, target)
+    case 'label set':
+      return (await content()).labelSet(io, arg, rest[1] ?? '', {
+        ...target,
+        ...opt('owner'),
+        ...ifVersion,
+        ...(values.create === true ? { create: true } : {}),
+      })
+    case 'label rm':
+      return (await content()).labelRm(io, arg, { ...target, ...ifVersion })
+    case 'label ls':
+      return (await content()).labelLs(io, arg, target)
+    case 'owner stat':
+      return (await content()).ownerStat(io, arg, target)
+    case 'owner ls':
+      return (await content()).ownerLs(io, arg, target)
+    case 'owner wipe':
+      return (await content()).ownerWipe(io, arg, target)
+    case 'gc':
+      return (await content()).gc(io, { ...target, ...(values['dry-run'] === true ? { dryRun: true } : {}) })
     case 'serve':
       return (await import('./serve.js')).serve(io, values.config)
     case 'config check':

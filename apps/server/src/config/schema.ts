@@ -23,7 +23,9 @@ export const DEFAULT_MAX_BLOB_SIZE = 4_261_412_864
 
 /**
  * The S3 bucket suffixes, one bucket per store: `{bucketPrefix}{suffix}`. `cars` holds the CAR
- * records and root entries, `blocks` the block index (one small object per block location).
+ * records and root entries, `blocks` the block index (one small object per block location),
+ * `labels` the labels, `owners` the owners' memberships, owned labels and wipe markers, `gc` the
+ * collector's lease and condemned marks.
  */
 export const BUCKET_SUFFIXES = [
   'blobs',
@@ -34,6 +36,9 @@ export const BUCKET_SUFFIXES = [
   'consolidations',
   'cars',
   'blocks',
+  'labels',
+  'owners',
+  'gc',
 ] as const
 
 const LONGEST_SUFFIX = Math.max(
@@ -196,7 +201,7 @@ const s3Schema = z.strictObject({
   region: text().default('us-east-1'),
   accessKey: text().optional(),
   secretKey: text().optional(),
-  /** Prepended to each store's bucket name: `{bucketPrefix}blobs`, `{bucketPrefix}allocations`, … */
+  /** Prepended to each store's bucket name: `{bucketPrefix}blobs`, `{bucketPrefix}allocations`, … (see {@link BUCKET_SUFFIXES}) */
   bucketPrefix: z
     .string({ error: bucketPrefixError })
     .regex(/^[a-z0-9][a-z0-9.-]*$/, { error: bucketPrefixError })
@@ -257,6 +262,24 @@ const identitySchema = z.strictObject({
   keyFile: text('a file path').optional(),
 })
 
+const gcSchema = z.strictObject({
+  /**
+   * Unreferenced blobs younger than this are never collected, in ms. Default 1 h: longer than any
+   * upload or CAR import in flight (on S3 a multipart upload's time is its start: keep it longer
+   * than the slowest upload).
+   */
+  graceMs: integer(0, Number.MAX_SAFE_INTEGER).default(60 * 60 * 1000),
+  /** Collect every this many ms; 0 (default): only on `POST /gc` or `strata gc`. */
+  intervalMs: integer(0, 2 ** 31 - 1).default(0),
+  /** Size-target mode: collect only while the blobs hold more than this many bytes; 0 (default): always. */
+  targetBytes: integer(0, Number.MAX_SAFE_INTEGER).default(0),
+  /**
+   * The collector's lease, in ms: one collector at a time across instances; a crashed collector's
+   * lease lapses after this long. Renewed every third of it. Default 60 s.
+   */
+  leaseMs: integer(3000, 3_600_000).default(60_000),
+})
+
 /** The keys `storage.s3` must set when `storage.backend` is `s3`. */
 export const REQUIRED_S3_KEYS = ['endpoint', 'accessKey', 'secretKey'] as const
 
@@ -272,6 +295,7 @@ export const configSchema = z
     storage: storageSchema.prefault({}),
     identity: identitySchema.prefault({}),
     journal: journalSchema.prefault({}),
+    gc: gcSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     const { maxInflightUploadBytes, maxBlobSize } = config.server

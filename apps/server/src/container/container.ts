@@ -7,7 +7,12 @@ import { AcceptanceStore, type Acceptances } from '@strata/stores/acceptance'
 import { AllocationStore, type Allocations } from '@strata/stores/allocation'
 import { ClaimStore, type Claims } from '@strata/stores/claim'
 import { ConsolidationStore, type Consolidations } from '@strata/stores/consolidation'
+import { ContentStore } from '@strata/stores/content'
+import { Condemned, GarbageCollector, Lease, ReferenceGuard } from '@strata/stores/gc'
+import { LabelStore } from '@strata/stores/label'
+import { OwnerStore } from '@strata/stores/owner'
 import { ReceiptStore, type Receipts } from '@strata/stores/receipt'
+import { RepoStore } from '@strata/stores/repo'
 import {
   type AwilixContainer,
   asFunction,
@@ -24,6 +29,7 @@ import type { NodeIdentity } from '../identity/index.js'
 import { UploadAdmission } from '../upload-admission.js'
 import { type AuthTokenSource, generateAuthToken, persistentAuthToken } from './auth-token.js'
 import { type BackendSet, createBackend, STORE_NAMES } from './backends.js'
+import { gcLoop } from './gc-loop.js'
 import { identityResource } from './identity-resource.js'
 import { Lifecycle, type Resource } from './lifecycle.js'
 import {
@@ -55,6 +61,18 @@ export interface Cradle {
    * and records are in the backend's `blocks` and `cars` stores.
    */
   cars: CarStore
+  /** Labels, raw (reads); writes go through `content`, which checks them against garbage collection. */
+  labels: LabelStore
+  /** Labels with their checks, and Theater's content operations. */
+  content: ContentStore
+  /** Owners (DIDs): memberships, owned labels, wipes. */
+  owners: OwnerStore
+  /** ATProto repos: CAR imports moving a head with compare-and-swap. */
+  repos: RepoStore
+  /** The garbage collector (`POST /gc`, and every `gc.intervalMs`). */
+  gc: GarbageCollector
+  /** What every reference written is confirmed with. */
+  guard: ReferenceGuard
   /** Named private keys, always local (LevelDB at `<dataDir>/wallet`; memory in memory mode). */
   keystore: KeyStore
   /** The retrieval journal, always local. */
@@ -140,6 +158,54 @@ async function sweepOnce(
 }
 
 /**
+ * The content-aware stores over the backend's object stores: CARs, labels, owners, repos, and the
+ * garbage collector with the guard every reference writer confirms with (see `@strata/stores/gc`).
+ */
+function contentStores(config: Config, backend: BackendSet, blobs: VerifiedBlobStore) {
+  const { stores } = backend
+  const suffix = backend.recordKeySuffix === '' ? {} : { keySuffix: backend.recordKeySuffix }
+  const allocations = new AllocationStore({ backend: stores.allocations, ...suffix })
+  const acceptances = new AcceptanceStore({ backend: stores.acceptances, ...suffix })
+  // the gateway and block reads ask the index for hot blocks: their locations are kept
+  const cars = new CarStore({
+    blobs,
+    index: backend.blockIndex,
+    records: stores.cars,
+    locationCacheSize: 32_768,
+  })
+  const labels = new LabelStore({ backend: stores.labels })
+  const condemned = new Condemned({ backend: stores.gc })
+  const guard = new ReferenceGuard({ blobs, cars, condemned })
+  const owners = new OwnerStore({ backend: stores.owners, labels, acceptances, allocations, guard })
+  const gc = new GarbageCollector({
+    blobs,
+    cars,
+    labels,
+    owners,
+    acceptances,
+    allocations,
+    condemned,
+    guard,
+    lease: new Lease({ backend: stores.gc, durationMs: config.gc.leaseMs }),
+    graceMs: config.gc.graceMs,
+    targetBytes: config.gc.targetBytes,
+  })
+  const content = new ContentStore({ blobs, labels, guard, owners })
+  const repos = new RepoStore({ cars, labels, owners, guard })
+  return { allocations, acceptances, cars, labels, guard, owners, gc, content, repos }
+}
+
+/** Finishes the owner wipes an earlier process left half done (roll forward); a failure is logged. */
+async function finishWipes(owners: OwnerStore, logger: Logger): Promise<void> {
+  try {
+    const finished = await owners.finishWipes()
+    if (finished.length > 0) logger.info({ owners: finished }, 'interrupted owner wipes finished')
+  } catch (error) {
+    logger.warn({ err: error }, 'could not finish interrupted owner wipes; retried at next start')
+  }
+}
+
+/**
  * Builds the container for `config.storage.backend` without any I/O: every store is constructed,
  * nothing is opened until {@link StrataContainer.start}. This is the only module (with
  * `./backends.ts`) that knows which backend classes exist.
@@ -208,6 +274,9 @@ export function createContainer(config: Config, options: CreateContainerOptions 
     open: () => journal.open(),
     close: () => journal.close(),
   }
+  const blobs = new VerifiedBlobStore({ backend: stores.blobs, keyEncoder: backend.blobKeyEncoder })
+  const content = contentStores(config, backend, blobs)
+  const collection = gcLoop({ gc: content.gc, intervalMs: config.gc.intervalMs, logger })
   const lifecycle = new Lifecycle(
     [
       ...(backend.kind === 'memory' ? [] : [guardResource]),
@@ -215,6 +284,7 @@ export function createContainer(config: Config, options: CreateContainerOptions 
       identity,
       journalResource,
       authResource,
+      collection,
     ],
     logger,
   )
@@ -229,14 +299,20 @@ export function createContainer(config: Config, options: CreateContainerOptions 
   probes.journal = writableDirProbe(backend.journalPath)
   probes.files = fdHeadroomProbe
 
-  const blobs = new VerifiedBlobStore({ backend: stores.blobs, keyEncoder: backend.blobKeyEncoder })
   const container = createAwilixContainer<Cradle>({ injectionMode: InjectionMode.PROXY, strict: true })
   container.register({
     config: asValue(config),
     logger: asValue(logger),
     blobs: asValue(blobs),
-    allocations: asValue(new AllocationStore({ backend: stores.allocations, ...suffix })),
-    acceptances: asValue(new AcceptanceStore({ backend: stores.acceptances, ...suffix })),
+    allocations: asValue(content.allocations),
+    acceptances: asValue(content.acceptances),
+    cars: asValue(content.cars),
+    labels: asValue(content.labels),
+    content: asValue(content.content),
+    owners: asValue(content.owners),
+    repos: asValue(content.repos),
+    gc: asValue(content.gc),
+    guard: asValue(content.guard),
     claims: asValue(new ClaimStore({ backend: stores.claims })),
     receipts: asValue(new ReceiptStore({ backend: stores.receipts, ...backend.receiptOptions })),
     consolidations: asValue(
@@ -245,10 +321,6 @@ export function createContainer(config: Config, options: CreateContainerOptions 
         ...suffix,
         readLegacy: backend.readLegacyConsolidations,
       }),
-    ),
-    // the gateway and block reads ask the index for hot blocks: their locations are kept
-    cars: asValue(
-      new CarStore({ blobs, index: backend.blockIndex, records: stores.cars, locationCacheSize: 32_768 }),
     ),
     keystore: asValue(backend.keystore),
     journal: asValue(journal),
@@ -279,6 +351,7 @@ export function createContainer(config: Config, options: CreateContainerOptions 
       await lifecycle.start()
       logger.info({ backend: backend.kind, locations: backend.locations }, 'storage opened')
       await sweepOnce(backend, blobs, config, logger)
+      await finishWipes(content.owners, logger)
     },
     async stop() {
       await lifecycle.stop()

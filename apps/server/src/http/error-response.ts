@@ -20,6 +20,10 @@ export interface ErrorBody {
  * - `AbortError` (499, nginx's "client closed request"): the client went away; nobody reads it.
  * - `TimeoutError` / `RequestTimeoutError`: a backend call timed out, an outage like `UnavailableError`.
  * - `DecodeError` / `EncodeError`: stored or produced bytes are not what they should be: our fault.
+ * - `ContentNotFoundError` (422): a reference (label, membership) to content that is not stored.
+ * - `ContentCollectingError` (409): a reference to content garbage collection is deleting right now.
+ * - `LabelConflictError` / `RepoBaseMismatchError` (412): a compare-and-swap lost; the routes add
+ *   the current version (or head) as `ETag`.
  * - `OverloadedError`: no file descriptor left, or the upload budget is spent; also any error whose
  *   `code` (or a cause's) is `EMFILE` / `ENFILE`, whatever its name ({@link statusOf}).
  * - `UploadInProgressError`: another upload of the digest is being written (with `Retry-After`).
@@ -34,25 +38,38 @@ export const ERROR_STATUS: Readonly<Record<string, number>> = Object.freeze({
   InvalidDigestError: 400,
   UnsupportedHashError: 400,
   TooSmallError: 400,
+  InvalidLabelNameError: 400,
+  InvalidRefError: 400,
+  InvalidDidError: 400,
+  InvalidUriError: 400,
+  RepoCarError: 400,
   Forbidden: 403,
   NotFoundError: 404,
   BlockNotFoundError: 404,
   RouteNotFound: 404,
-  DigestMismatchError: 409,
+  LabelNotFoundError: 404,
+  RepoNotFoundError: 404,
   NotAcceptable: 406,
+  DigestMismatchError: 409,
+  ContentCollectingError: 409,
+  GcLeaseHeldError: 409,
   UploadInProgressError: 409,
   PreconditionFailed: 412,
   PreconditionFailedError: 412,
+  LabelConflictError: 412,
+  RepoBaseMismatchError: 412,
   TooLargeError: 413,
   BlockTooLargeError: 413,
   HeaderTooLargeError: 413,
   UnsupportedMediaType: 415,
   RangeNotSatisfiableError: 416,
+  ContentNotFoundError: 422,
   AbortError: 499,
   DecodeError: 500,
   EncodeError: 500,
   OverloadedError: 503,
   UnavailableError: 503,
+  GcLeaseLostError: 503,
   RequestTimeoutError: 503,
   TimeoutError: 503,
   InsufficientStorageError: 507,

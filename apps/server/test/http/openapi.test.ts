@@ -21,6 +21,7 @@ import { createApp } from '../../src/app.js'
 import { checksumOf, presignUpload } from '../../src/http/index.js'
 import type { RunningServer } from '../../src/server.js'
 import { SERVER_MAX, SERVER_TOKEN, startTestServer } from '../helpers/bad-input-helpers.js'
+import { commitCar } from '../helpers/content-ctx.js'
 import { retrievalReceipt } from '../helpers/e2e-helpers.js'
 import { OpenApiChecker, type OpenApiDocument } from '../helpers/openapi-checker.js'
 
@@ -307,6 +308,82 @@ describe('the Trustless Gateway', () => {
     expect((await call('GET', '/ipfs/not-a-cid?format=raw')).status).toBe(400)
     expect((await call('GET', `/ipfs/${root}/a?format=raw`)).status).toBe(400)
     expect((await call('GET', `/ipfs/${root}`, { headers: { accept: 'text/html' } })).status).toBe(406)
+  })
+})
+
+describe('labels, owners, repos and gc', () => {
+  const car = { ...bearer, 'content-type': 'application/vnd.ipld.car' }
+
+  it('answers each label outcome as described', async () => {
+    const ref = await stored(bytesOf(12))
+    const name = encodeURIComponent('actor/1/head')
+    const put = (body: unknown, headers: Record<string, string> = {}) =>
+      call('PUT', `/labels/${name}`, { headers: { ...json, ...headers }, body: JSON.stringify(body) })
+    const created = await put({ ref, owner: 'did:plc:openapi' }, { 'if-none-match': '*' })
+    expect(created.status).toBe(201)
+    const version = created.headers.get('etag') as string
+    expect((await put({ ref }, { 'if-match': version })).status).toBe(200)
+    expect((await put({ ref }, { 'if-match': version })).status).toBe(412)
+    expect((await put({ ref: 'nope' })).status).toBe(400)
+    expect((await put({ ref: await zOf(bytesOf(13)) })).status).toBe(422)
+    expect(
+      (await call('PUT', `/labels/${name}`, { headers: { 'content-type': 'application/json' }, body: '{}' }))
+        .status,
+    ).toBe(401)
+    expect((await call('GET', `/labels/${name}`)).status).toBe(200)
+    expect((await call('GET', '/labels/missing')).status).toBe(404)
+    expect((await call('GET', '/labels/a%00b')).status).toBe(400)
+    expect((await call('GET', '/labels?prefix=actor%2F&limit=10')).status).toBe(200)
+    expect((await call('GET', '/labels?limit=0')).status).toBe(400)
+    expect(
+      (await call('DELETE', `/labels/${name}`, { headers: { ...bearer, 'if-match': '"old"' } })).status,
+    ).toBe(412)
+    expect((await call('DELETE', `/labels/${name}`)).status).toBe(401)
+    expect((await call('DELETE', `/labels/${name}`, { headers: bearer })).status).toBe(204)
+  })
+
+  it('answers each owner outcome as described', async () => {
+    expect((await call('GET', `/owners/${space}`)).status).toBe(200)
+    expect((await call('GET', `/owners/${space}/blobs?limit=5`)).status).toBe(200)
+    expect((await call('GET', '/owners/not-a-did')).status).toBe(400)
+    expect((await call('GET', '/owners/not-a-did/blobs')).status).toBe(400)
+    expect((await call('DELETE', '/owners/did:plc:openapi')).status).toBe(401)
+    expect((await call('DELETE', '/owners/did:plc:openapi', { headers: bearer })).status).toBe(200)
+    expect((await call('DELETE', '/owners/nope', { headers: bearer })).status).toBe(400)
+  })
+
+  it('answers each repo outcome as described', async () => {
+    const did = 'did:plc:openapirepo'
+    const one = commitCar('one', null)
+    expect(
+      (await call('PUT', `/repos/${did}`, { headers: { ...car, 'if-none-match': '*' }, body: one.bytes }))
+        .status,
+    ).toBe(201)
+    const two = commitCar('two', one.commit)
+    const since = { 'if-match': `"${one.commit.cid}"` }
+    expect(
+      (await call('PUT', `/repos/${did}`, { headers: { ...car, ...since }, body: two.bytes })).status,
+    ).toBe(200)
+    expect(
+      (await call('PUT', `/repos/${did}`, { headers: { ...car, ...since }, body: two.bytes })).status,
+    ).toBe(412)
+    expect((await call('PUT', `/repos/${did}`, { headers: car, body: 'not a car' })).status).toBe(400)
+    expect((await call('PUT', `/repos/${did}`, { headers: bearer, body: two.bytes })).status).toBe(415)
+    expect((await call('PUT', `/repos/${did}`, { body: two.bytes })).status).toBe(401)
+    expect((await call('GET', `/repos/${did}`)).status).toBe(200)
+    expect((await call('GET', `/repos/${did}/head`)).status).toBe(200)
+    expect((await call('GET', '/repos/did:plc:none/head')).status).toBe(404)
+    expect((await call('GET', '/repos/did:plc:none')).status).toBe(404)
+    expect((await call('GET', '/repos/nope/head')).status).toBe(400)
+    expect((await call('DELETE', `/repos/${did}`)).status).toBe(401)
+    expect((await call('DELETE', `/repos/${did}`, { headers: bearer })).status).toBe(200)
+  })
+
+  it('answers each gc outcome as described', async () => {
+    expect((await call('POST', '/gc?dryRun=1', { headers: bearer })).status).toBe(200)
+    expect((await call('POST', '/gc', { headers: bearer })).status).toBe(200)
+    expect((await call('POST', '/gc?dryRun=maybe', { headers: bearer })).status).toBe(400)
+    expect((await call('POST', '/gc')).status).toBe(401)
   })
 })
 

@@ -74,6 +74,7 @@ describe('defaults', () => {
       },
       identity: {},
       journal: { maxBatchSize: 100 * 1024 * 1024, rotateInterval: 12 * 60 * 60 * 1000 },
+      gc: { graceMs: 3_600_000, intervalMs: 0, targetBytes: 0, leaseMs: 60_000 },
     })
     expect(DEFAULT_MAX_BLOB_SIZE).toBe(4_261_412_864)
   })
@@ -146,6 +147,10 @@ describe('environment variables', () => {
       'STRATA_STORAGE_S3_REQUEST_TIMEOUT_MS',
       'STRATA_JOURNAL_MAX_BATCH_SIZE',
       'STRATA_JOURNAL_ROTATE_INTERVAL',
+      'STRATA_GC_GRACE_MS',
+      'STRATA_GC_INTERVAL_MS',
+      'STRATA_GC_TARGET_BYTES',
+      'STRATA_GC_LEASE_MS',
     ]) {
       expect(names).toContain(name)
     }
@@ -164,8 +169,12 @@ describe('environment variables', () => {
         STRATA_STORAGE_S3_PATH_STYLE: 'no',
         STRATA_JOURNAL_ROTATE_INTERVAL: '0',
         STRATA_SERVER_HOST: '0.0.0.0',
+        STRATA_GC_GRACE_MS: '600000',
+        STRATA_GC_INTERVAL_MS: '3600000',
+        STRATA_GC_TARGET_BYTES: '1e12',
       },
     })
+    expect(config.gc).toEqual({ graceMs: 600_000, intervalMs: 3_600_000, targetBytes: 1e12, leaseMs: 60_000 })
     expect(config.server.port).toBe(8080)
     expect(config.server.maxBlobSize).toBe(1_000_000)
     expect(config.storage.fsync).toBe(true)
@@ -206,6 +215,14 @@ describe('invalid values: one line per bad key', () => {
     ],
     [{ storage: { s3: { bucketPrefix: 'Strata_' } } }, 'storage.s3.bucketPrefix: expected lowercase'],
     [{ journal: { rotateInterval: -1 } }, 'journal.rotateInterval: expected an integer from 0 to 2147483647'],
+    [{ gc: { graceMs: -1 } }, `gc.graceMs: expected an integer from 0 to ${Number.MAX_SAFE_INTEGER}`],
+    [{ gc: { intervalMs: 1.5 } }, 'gc.intervalMs: expected an integer from 0 to 2147483647'],
+    [{ gc: { leaseMs: 100 } }, 'gc.leaseMs: expected an integer from 3000 to 3600000'],
+    [
+      { gc: { targetBytes: 'big' } },
+      `gc.targetBytes: expected an integer from 0 to ${Number.MAX_SAFE_INTEGER}`,
+    ],
+    [{ gc: { interval: 5 } }, 'gc.interval: unknown key'],
     [{ serverr: {} }, 'serverr: unknown key'],
     [{ storage: { s3: { endpiont: 'http://x' } } }, 'storage.s3.endpiont: unknown key'],
   ])('%j', async (file, expected) => {

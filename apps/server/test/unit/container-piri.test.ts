@@ -109,7 +109,7 @@ describe('storage.layout piri on a Piri data directory (filesystem)', () => {
     const ranIndex = await levelGet(receipts, `/ranLinkIndex/${issued.ran.link()}`)
     expect(Buffer.from(ranIndex ?? [])).toEqual(Buffer.from(issued.link().bytes))
     // Piri's own wallet entry is left; strata's names (blobs/, journal/) are not created. Only
-    // strata's CAR stores, which Piri has no counterpart for, are added: blocks/ and cars/.
+    // strata's own stores, which Piri has no counterpart for, are added: blocks/, cars/, gc/, labels/, owners/.
     expect(Buffer.from((await levelGet(join(dataDir, 'wallet'), fixture.walletEntry.key)) ?? [])).toEqual(
       fixture.walletEntry.value,
     )
@@ -124,6 +124,9 @@ describe('storage.layout piri on a Piri data directory (filesystem)', () => {
         'claim',
         'consolidation',
         'egress_tracker',
+        'gc',
+        'labels',
+        'owners',
         'pdp',
         'publisher',
         'receipt',

@@ -10,7 +10,7 @@ import { CID } from 'multiformats/cid'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { pino } from 'pino'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { type Config, configSchema } from '../../src/config/index.js'
+import { BUCKET_SUFFIXES, type Config, configSchema } from '../../src/config/index.js'
 import { createContainer, STORE_NAMES, type StrataContainer } from '../../src/container/index.js'
 import { dropStoreBuckets, s3Storage } from '../helpers/s3-helpers.js'
 
@@ -62,10 +62,9 @@ describeS3('container, s3 backend', (settings) => {
   it('creates one bucket per store, stores Piri-style keys, keeps local stores on disk', async () => {
     const app = make(config())
     await app.start()
-    for (const name of [...STORE_NAMES, 'blocks'])
-      expect(await client.bucketExists(`${prefix}${name}`), name).toBe(true)
-    expect(app.locations.blocks).toBe(`s3://${prefix}blocks`)
+    for (const name of BUCKET_SUFFIXES) expect(await client.bucketExists(`${prefix}${name}`), name).toBe(true)
     expect(app.locations.blobs).toBe(`s3://${prefix}blobs`)
+    expect(app.locations.blocks).toBe(`s3://${prefix}blocks`)
 
     const bytes = new TextEncoder().encode('hello world')
     const digest = await sha256.digest(bytes)

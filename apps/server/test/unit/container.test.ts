@@ -100,8 +100,11 @@ describe('memory backend', () => {
         'claims',
         'consolidations',
         'files',
+        'gc',
         'journal',
         'keystore',
+        'labels',
+        'owners',
         'receipts',
         'started',
       ].sort(),
@@ -142,16 +145,8 @@ describe('filesystem backend', () => {
         join(dataDir, 'blobs', '32', 'ciqlstjhxgju2pqiuuxffv62pwv7vree57rxuu4a52iir55m4lx432i.data'),
       ),
     ).toBe(true)
-    for (const dir of [
-      'allocation',
-      'acceptance',
-      'claim',
-      'receipt',
-      'consolidation',
-      'wallet',
-      'blocks',
-      'cars',
-    ]) {
+    const levelDirs = ['allocation', 'acceptance', 'claim', 'receipt', 'consolidation', 'wallet']
+    for (const dir of [...levelDirs, 'labels', 'owners', 'gc', 'cars', 'blocks']) {
       expect(await exists(join(dataDir, dir, 'CURRENT')), dir).toBe(true) // a LevelDB directory
     }
     expect(await exists(join(dataDir, 'journal', 'egress.car.wip'))).toBe(true)
@@ -168,7 +163,10 @@ describe('filesystem backend', () => {
         'cars',
         'claim',
         'consolidation',
+        'gc',
         'journal',
+        'labels',
+        'owners',
         'receipt',
         'wallet',
       ].sort(),

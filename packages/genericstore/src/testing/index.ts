@@ -107,6 +107,7 @@ export function genericStoreSuite(name: string, options: GenericStoreSuiteOption
       expect(await sizes('')).toEqual([1, 2, 3, 4])
       const keys = (await collect(store.entries('zQa/'))).map((e) => e.key).sort()
       expect(keys).toEqual(['zQa/did:1', 'zQa/did:2'])
+      expect((await collect(store.keys('zQa'))).sort()).toEqual(['zQa/did:1', 'zQa/did:2', 'zQab/did:3'])
       expect(await store.hasPrefix('zQab')).toBe(true)
       expect(await store.hasPrefix('zQc')).toBe(false)
     })

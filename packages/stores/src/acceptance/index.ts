@@ -12,13 +12,13 @@ import type { IOOptions } from '@strata/objectstore'
 import type { DID } from '@ucanto/interface'
 import type { MultihashDigest } from 'multiformats'
 import type { RecordStoreOptions } from '../internal/options.js'
-import { SpaceBlobRecords } from '../internal/space-blob.js'
+import { type SpaceBlobKey, SpaceBlobRecords } from '../internal/space-blob.js'
 import { type Acceptance, acceptanceCodec } from './codec.js'
 
 export { DecodeError, EncodeError } from '@strata/genericstore'
 export type { IOOptions } from '@strata/objectstore'
 export { NotFoundError } from '@strata/objectstore'
-export type { Blob } from '../internal/space-blob.js'
+export type { Blob, SpaceBlobKey } from '../internal/space-blob.js'
 export {
   type Acceptance,
   acceptanceCodec,
@@ -51,6 +51,12 @@ export interface Acceptances {
   has(digest: MultihashDigest, options?: IOOptions): Promise<boolean>
   /** Every acceptance of the blob, one per space, in no particular order. @throws {DecodeError} */
   list(digest: MultihashDigest, options?: IOOptions): AsyncIterable<Acceptance>
+  /** Every acceptance of every blob, in no particular order. @throws {DecodeError} */
+  all(options?: IOOptions): AsyncIterable<Acceptance>
+  /** The blob and space of every acceptance, read from the keys alone (garbage collection, owner wipes). */
+  keys(options?: IOOptions): AsyncIterable<SpaceBlobKey>
+  /** Removes the acceptance of a blob in a space; removing a missing one is not an error. */
+  delete(digest: MultihashDigest, space: DID, options?: IOOptions): Promise<void>
 }
 
 /** Blob acceptances over any object store (memory, LevelDB through a datastore, S3). */
@@ -80,5 +86,17 @@ export class AcceptanceStore implements Acceptances {
 
   list(digest: MultihashDigest, options?: IOOptions): AsyncIterable<Acceptance> {
     return this.#records.list(digest, options)
+  }
+
+  all(options?: IOOptions): AsyncIterable<Acceptance> {
+    return this.#records.all(options)
+  }
+
+  keys(options?: IOOptions): AsyncIterable<SpaceBlobKey> {
+    return this.#records.keys(options)
+  }
+
+  async delete(digest: MultihashDigest, space: DID, options?: IOOptions): Promise<void> {
+    await this.#records.delete(digest, space, options)
   }
 }

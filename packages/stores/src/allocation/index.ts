@@ -12,13 +12,13 @@ import type { IOOptions } from '@strata/objectstore'
 import type { DID } from '@ucanto/interface'
 import type { MultihashDigest } from 'multiformats'
 import type { RecordStoreOptions } from '../internal/options.js'
-import { SpaceBlobRecords } from '../internal/space-blob.js'
+import { type SpaceBlobKey, SpaceBlobRecords } from '../internal/space-blob.js'
 import { type Allocation, allocationCodec } from './codec.js'
 
 export { DecodeError, EncodeError } from '@strata/genericstore'
 export type { IOOptions } from '@strata/objectstore'
 export { NotFoundError } from '@strata/objectstore'
-export type { Blob } from '../internal/space-blob.js'
+export type { Blob, SpaceBlobKey } from '../internal/space-blob.js'
 export { type Allocation, allocationCodec, allocationFromIPLD, allocationToIPLD } from './codec.js'
 
 /** Options for {@link AllocationStore}; the S3 wiring sets `keySuffix: '.cbor'`. */
@@ -51,6 +51,12 @@ export interface Allocations {
   has(digest: MultihashDigest, options?: IOOptions): Promise<boolean>
   /** Every allocation of the blob, one per space, in no particular order. @throws {DecodeError} */
   list(digest: MultihashDigest, options?: IOOptions): AsyncIterable<Allocation>
+  /** Every allocation of every blob, in no particular order. @throws {DecodeError} */
+  all(options?: IOOptions): AsyncIterable<Allocation>
+  /** The blob and space of every allocation, read from the keys alone (garbage collection, owner wipes). */
+  keys(options?: IOOptions): AsyncIterable<SpaceBlobKey>
+  /** Removes the allocation of a blob in a space; removing a missing one is not an error. */
+  delete(digest: MultihashDigest, space: DID, options?: IOOptions): Promise<void>
 }
 
 /** Blob allocations over any object store (memory, LevelDB through a datastore, S3). */
@@ -88,5 +94,17 @@ export class AllocationStore implements Allocations {
 
   list(digest: MultihashDigest, options?: IOOptions): AsyncIterable<Allocation> {
     return this.#records.list(digest, options)
+  }
+
+  all(options?: IOOptions): AsyncIterable<Allocation> {
+    return this.#records.all(options)
+  }
+
+  keys(options?: IOOptions): AsyncIterable<SpaceBlobKey> {
+    return this.#records.keys(options)
+  }
+
+  async delete(digest: MultihashDigest, space: DID, options?: IOOptions): Promise<void> {
+    await this.#records.delete(digest, space, options)
   }
 }

@@ -7,6 +7,8 @@ import { type Codec, GenericStore } from '@strata/genericstore'
 import type { IOOptions } from '@strata/objectstore'
 import type { DID } from '@ucanto/interface'
 import type { MultihashDigest } from 'multiformats'
+import { base58btc } from 'multiformats/bases/base58'
+import * as Digest from 'multiformats/hashes/digest'
 import { asMap, asUint, decodeDigest, formatDigest, read } from './fields.js'
 import { namespaceOption, type RecordStoreOptions } from './options.js'
 
@@ -77,6 +79,43 @@ export class SpaceBlobRecords<T extends SpaceBlobRecord> {
 
   list(digest: MultihashDigest, options?: IOOptions): AsyncIterable<T> {
     return this.#store.list(prefix(digest), options)
+  }
+
+  /** Every record, whatever its blob. */
+  all(options?: IOOptions): AsyncIterable<T> {
+    return this.#store.list('', options)
+  }
+
+  /** The blob and space of every record, from the keys alone (no value read; foreign keys skipped). */
+  async *keys(options?: IOOptions): AsyncGenerator<SpaceBlobKey> {
+    for await (const key of this.#store.keys('', options)) {
+      const parsed = parseKey(key, this.#suffix)
+      if (parsed !== undefined) yield parsed
+    }
+  }
+
+  /** Removes the record of `digest` in `space`; a missing one is not an error. */
+  async delete(digest: MultihashDigest, space: DID, options?: IOOptions): Promise<void> {
+    await this.#store.delete(this.key(digest, space), options)
+  }
+}
+
+/** What a record's key names: the blob and the space. */
+export interface SpaceBlobKey {
+  digest: MultihashDigest
+  space: DID
+}
+
+/** The blob and space of a key `{digest}/{did}{suffix}`, or undefined for any other key. */
+function parseKey(key: string, suffix: string): SpaceBlobKey | undefined {
+  const slash = key.indexOf('/')
+  if (slash < 0 || !key.endsWith(suffix)) return undefined
+  const space = key.slice(slash + 1, key.length - suffix.length)
+  if (!space.startsWith('did:')) return undefined
+  try {
+    return { digest: Digest.decode(base58btc.decode(key.slice(0, slash))), space: space as DID }
+  } catch {
+    return undefined
   }
 }
 

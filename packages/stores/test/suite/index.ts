@@ -1,5 +1,6 @@
 import { describe } from 'vitest'
 import { type BackendSuiteOptions, useBackend } from './context.js'
+import { labelCases } from './labels.js'
 import { spaceBlobCases } from './space-blob.js'
 import { ucanCases } from './ucan.js'
 
@@ -14,5 +15,6 @@ export function storesSuite(name: string, options: BackendSuiteOptions): void {
     const ctx = useBackend(options)
     spaceBlobCases(ctx)
     ucanCases(ctx)
+    labelCases(ctx)
   })
 }

@@ -141,6 +141,33 @@ export function spaceBlobCases(ctx: SuiteContext): void {
       expect(await store.has(value.blob.digest)).toBe(true)
     })
 
+    it('answers every key as { digest, space }, every record, and deletes one record', async () => {
+      // all() reads every record of its store: each store in a namespace of its own here
+      const allocations = new AllocationStore({ ...options(), namespace: `alloc-${Date.now()}` })
+      const acceptances = new AcceptanceStore({ ...options(), namespace: `accept-${Date.now()}` })
+      const [first, second] = await spaces()
+      const shared = await randomDigest()
+      for (const space of [first, second] as DID[]) {
+        await allocations.put(await allocation({ space, blob: { digest: shared, size: 7 } }))
+        await acceptances.put(await acceptance({ space, blob: { digest: shared, size: 7 } }))
+      }
+      const z = base58btc.encode(shared.bytes)
+      for (const store of [allocations, acceptances]) {
+        const keys: string[] = []
+        for await (const key of store.keys()) {
+          if (base58btc.encode(key.digest.bytes) === z) keys.push(key.space)
+        }
+        expect(keys.sort()).toEqual([first, second].sort())
+        let records = 0
+        for await (const record of store.all())
+          if (base58btc.encode(record.blob.digest.bytes) === z) records++
+        expect(records).toBe(2)
+        await store.delete(shared, first as DID)
+        await store.delete(shared, first as DID)
+        expect((await store.getAny(shared)).space).toBe(second)
+      }
+    })
+
     it('round-trips an acceptance with a pdpAccept promise', async () => {
       const store = new AcceptanceStore(options())
       const task = await randomCid()

@@ -24,12 +24,17 @@ const accept = createRoute({
     401: errorContent('Missing or wrong bearer token'),
     403: errorContent('The blob is not allocated for the space'),
     404: errorContent('The blob is not stored'),
+    409: errorContent('The blob is being garbage-collected: upload it again and retry'),
     413: errorContent('Body over 64 KiB'),
     415: errorContent('Content-Type is not application/json'),
   },
 })
 
-/** `POST /acceptances` (bearer): records the acceptance of a stored blob allocated for a space. */
+/**
+ * `POST /acceptances` (bearer): records the acceptance of a stored blob allocated for a space, and
+ * the space's membership of the blob (`OwnerStore.add`: an owner is a space), checked against
+ * garbage collection; an acceptance whose membership fails is removed again.
+ */
 export function acceptanceRoutes(context: RouteContext) {
   const { cradle, publicUrl, now } = context
   const auth = bearerAuth(() => cradle.authToken)
@@ -62,6 +67,13 @@ export function acceptanceRoutes(context: RouteContext) {
     const cause = request.cause ?? (await derivedCause('accept', request))
     const executedAt = Math.floor(now() / 1000)
     await cradle.acceptances.put({ space, blob: { digest, size }, executedAt, cause }, { signal })
+    // The space holds the blob: its membership, confirmed against garbage collection (undone on failure)
+    try {
+      await cradle.owners.add(space, { digest, size }, { signal })
+    } catch (error) {
+      await cradle.acceptances.delete(digest, space).catch(() => {})
+      throw error
+    }
     const location = blobLocation(publicUrl, z)
     return c.json({ location }, 201, { Location: location })
   })
