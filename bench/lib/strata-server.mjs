@@ -20,8 +20,10 @@ import { create as createDigest } from 'multiformats/hashes/digest'
 import { MiB } from './measure.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
-export const STRATA_BIN = join(here, '..', '..', 'apps', 'server', 'bin', 'strata.js')
-const STRATA_BUILT = join(here, '..', '..', 'apps', 'server', 'dist', 'cli', 'index.js')
+/** The `strata` CLI the bench starts: this checkout's, or `STRATA_BENCH_BIN` (another build). */
+export const STRATA_BIN =
+  process.env.STRATA_BENCH_BIN ?? join(here, '..', '..', 'apps', 'server', 'bin', 'strata.js')
+const STRATA_BUILT = join(dirname(STRATA_BIN), '..', 'dist', 'cli', 'index.js')
 const BARE_SERVER = join(here, 'bare-upload-server.mjs')
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))

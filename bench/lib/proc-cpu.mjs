@@ -1,0 +1,112 @@
+// CPU time of processes from /proc (Linux): utime + stime of a pid (all its threads) and, for
+// servers with worker processes (nginx), of its descendants too. Used to show who was the bound of
+// a load test: a server near 100% of a core while the load generator has room is the server's limit.
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+
+/** True where /proc/<pid>/stat can be read (Linux). */
+export const canReadCpu = process.platform === 'linux' && existsSync('/proc/self/stat')
+
+/** Clock ticks per second of /proc times (USER_HZ, 100 on Linux). */
+export const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+/** `[ppid, utime + stime]` of `pid` from /proc/<pid>/stat (fields after the `(comm)`), or undefined. */
+function statOf(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    // fields[0] is field 3 (state): ppid is field 4, utime 14, stime 15
+    return [Number(fields[1]), Number(fields[11]) + Number(fields[12])]
+  } catch {
+    return undefined
+  }
+}
+
+/** The pids whose parent chain reaches `pid` (nginx's workers under its master). */
+function descendantsOf(pid) {
+  const parents = new Map()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = statOf(entry)
+    if (stat) parents.set(Number(entry), stat[0])
+  }
+  const found = []
+  let frontier = [pid]
+  while (frontier.length > 0) {
+    const next = []
+    for (const [child, parent] of parents) if (frontier.includes(parent)) next.push(child)
+    found.push(...next)
+    frontier = next
+  }
+  return found
+}
+
+/** Busy (non-idle, non-iowait) ticks of the whole machine, from the `cpu` line of /proc/stat. */
+function machineBusyTicks() {
+  try {
+    const [line] = readFileSync('/proc/stat', 'utf8').split('\n')
+    // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest is in user already)
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number)
+    return user + nice + system + irq + softirq + steal
+  } catch {
+    return Number.NaN
+  }
+}
+
+/**
+ * Starts a CPU meter over `targets` (`[{ label, pid, tree? }]`); `stop()` answers
+ * `{ seconds, share: { label: CPU seconds ÷ wall seconds }, machine }` (1 = one core busy the
+ * whole time; `machine`: all processes together, out of the number of cores). The descendants of
+ * a `tree` target are looked up once, at the start.
+ */
+export function cpuMeter(targets) {
+  const start = process.hrtime.bigint()
+  const pidsOf = new Map(
+    targets.map(({ label, pid, tree }) => [label, tree ? [pid, ...descendantsOf(pid)] : [pid]]),
+  )
+  const sum = (pids) => pids.reduce((total, pid) => total + (statOf(pid)?.[1] ?? 0), 0)
+  const before = new Map([...pidsOf].map(([label, pids]) => [label, sum(pids)]))
+  const machineBefore = machineBusyTicks()
+  return {
+    stop() {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9
+      const share = {}
+      for (const [label, pids] of pidsOf)
+        share[label] = (sum(pids) - before.get(label)) / CLOCK_TICKS / seconds
+      const machine = (machineBusyTicks() - machineBefore) / CLOCK_TICKS / seconds
+      return { seconds, share, machine }
+    },
+  }
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Waits until the machine is quiet: busy below `maxBusy` cores over a `windowMs` sample (the
+ * servers under test are idle between runs, so what is busy is someone else: colleagues' tests on
+ * a shared machine). Gives up after `timeoutMs` and goes on. Answers the last busy figure (cores).
+ */
+export async function waitForQuiet({ maxBusy = 0.3, windowMs = 300, timeoutMs = 60_000, log } = {}) {
+  const deadline = Date.now() + timeoutMs
+  let warned = false
+  for (;;) {
+    const before = machineBusyTicks()
+    const start = process.hrtime.bigint()
+    await sleep(windowMs)
+    const busy = (machineBusyTicks() - before) / CLOCK_TICKS / (Number(process.hrtime.bigint() - start) / 1e9)
+    if (!(busy > maxBusy)) return busy
+    if (Date.now() > deadline) {
+      log?.(`  machine still busy (${busy.toFixed(2)} cores) after ${timeoutMs / 1000} s: measuring anyway`)
+      return busy
+    }
+    if (!warned)
+      log?.(`  machine busy (${busy.toFixed(2)} cores, not the bench): waiting for it to calm down`)
+    warned = true
+  }
+}
