@@ -87,12 +87,16 @@ export function cpuMeter(targets) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** How long a run waits for a quiet machine: `STRATA_BENCH_QUIET_WAIT` seconds (default 30). */
+export const QUIET_WAIT_MS = Number(process.env.STRATA_BENCH_QUIET_WAIT ?? 30) * 1000
+
 /**
  * Waits until the machine is quiet: busy below `maxBusy` cores over a `windowMs` sample (the
  * servers under test are idle between runs, so what is busy is someone else: colleagues' tests on
- * a shared machine). Gives up after `timeoutMs` and goes on. Answers the last busy figure (cores).
+ * a shared machine). Gives up after `timeoutMs` (default {@link QUIET_WAIT_MS}) and goes on.
+ * Answers the last busy figure (cores).
  */
-export async function waitForQuiet({ maxBusy = 0.3, windowMs = 300, timeoutMs = 60_000, log } = {}) {
+export async function waitForQuiet({ maxBusy = 0.3, windowMs = 300, timeoutMs = QUIET_WAIT_MS, log } = {}) {
   const deadline = Date.now() + timeoutMs
   let warned = false
   for (;;) {

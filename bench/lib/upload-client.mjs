@@ -16,7 +16,7 @@ const CLIENT = join(dirname(fileURLToPath(import.meta.url)), '..', 'clients', 'u
  * `{ mibps, ms, z, cpu: { client, server, others } }` (shares of a core). Throws if the client fails.
  */
 export async function uploadInChild({ kind, server, size, name = 'blob', log }) {
-  await waitForQuiet({ timeoutMs: 20_000, log })
+  await waitForQuiet({ log })
   const job = { kind, url: server.url, token: server.token, did: server.did, size, name }
   const child = spawn(process.execPath, [CLIENT, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''

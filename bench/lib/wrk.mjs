@@ -33,13 +33,14 @@ export const threadsFor = (connections) => Math.min(2, connections)
 /**
  * One wrk run against `url` for `seconds` (whole seconds) with `connections` connections: with
  * `range` > 0 every request asks a random `range`-byte slice of a `size`-byte blob (sequence fixed
- * by `seed`), else the whole blob. Waits first (up to 20 s) for the machine to be quiet; `log`
- * says so. `server` (`{ pid, tree? }`) is the process whose CPU share is measured beside wrk's.
- * Throws when wrk fails, reports socket errors or any status >= 400, or the bytes a response are
- * not the range (+ headers) or the whole blob.
+ * by `seed`), else the whole blob. Waits first for the machine to be quiet (lib/proc-cpu.mjs
+ * `waitForQuiet`); `log` says so. `server` (`{ pid, tree? }`) is the process whose CPU share is
+ * measured beside wrk's. Throws when wrk fails, reports socket errors or any status >= 400, or the
+ * bytes a response are not the range (+ headers) or the whole blob.
  * Answers `{ rps, requests, seconds, bytes, mibps, bytesPerRequest, latencyMs: { mean, p50, p90,
- * p99, max }, errors (wrk's: socket errors, `status` = responses >= 400; all 0), cpu: { wrk, server, others }, threads }` (CPU shares: 1 = one core busy the whole
- * run; `others`: every other process on the machine meanwhile).
+ * p99, max }, errors, cpu: { wrk, server, others }, threads }`: `errors` are wrk's counts (socket
+ * errors; `status` = responses >= 400), all 0 here; CPU shares: 1 = one core busy the whole run,
+ * `others` = every other process on the machine meanwhile.
  */
 export async function runWrk({
   wrk,
@@ -53,8 +54,8 @@ export async function runWrk({
   timeout,
   log,
 }) {
-  // other people's jobs on a shared machine: wait (up to 20 s) for a quiet moment
-  await waitForQuiet({ timeoutMs: 20_000, log })
+  // other people's jobs on a shared machine: wait (up to STRATA_BENCH_QUIET_WAIT s) for a quiet moment
+  await waitForQuiet({ log })
   const threads = threadsFor(connections)
   const args = [
     `-t${threads}`,
