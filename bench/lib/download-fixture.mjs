@@ -10,6 +10,7 @@ import { createHash, randomInt } from 'node:crypto'
 import { link, mkdir, mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { trackDir } from './children.mjs'
 import { hashStream, MiB, patternSource } from './measure.mjs'
 import { ensureNginx, startNginx } from './nginx.mjs'
 import {
@@ -70,7 +71,7 @@ export async function verify(server, blob, range) {
  * restartStrata(options), stop() }`; `stop()` ends every server and removes the temp dir.
  */
 export async function startDownloadFixture({ sizes, strataInfo = false, ceiling = false, range, log }) {
-  const base = await mkdtemp(join(process.env.STRATA_BENCH_DIR ?? tmpdir(), 'strata-bench-http-'))
+  const base = trackDir(await mkdtemp(join(process.env.STRATA_BENCH_DIR ?? tmpdir(), 'strata-bench-http-')))
   const dirs = {
     strata: join(base, 'strata'),
     strataInfo: join(base, 'strata-info'),

@@ -8,6 +8,7 @@ import { connect as netConnect } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { ensureBinary } from './apt.mjs'
+import { track } from './children.mjs'
 import { freePort } from './strata-server.mjs'
 
 const run = promisify(execFile)
@@ -69,9 +70,12 @@ http {
 }
 `,
   )
-  const child = spawn(nginx.path, ['-c', conf, '-p', confDir, '-e', temp('error.log')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const child = track(
+    spawn(nginx.path, ['-c', conf, '-p', confDir, '-e', temp('error.log')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+    'SIGQUIT',
+  )
   let stderr = ''
   child.stderr.on('data', (chunk) => {
     stderr += chunk

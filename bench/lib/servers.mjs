@@ -13,6 +13,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { base58btc } from 'multiformats/bases/base58'
 import { create as createDigest } from 'multiformats/hashes/digest'
+import { track } from './children.mjs'
 import { STRATA_BIN, send } from './strata-server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -64,7 +65,7 @@ function spawnLogged({ label, args, env, cwd, logDir, nodeOptions = [] }) {
   const fd = openSync(logFile, 'w')
   let child
   try {
-    child = spawn(process.execPath, [...nodeOptions, ...args], { cwd, env, stdio: ['ignore', fd, fd] })
+    child = track(spawn(process.execPath, [...nodeOptions, ...args], { cwd, env, stdio: ['ignore', fd, fd] }))
   } finally {
     closeSync(fd)
   }

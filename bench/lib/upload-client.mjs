@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process'
 import { dirname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { track } from './children.mjs'
 import { MiB } from './measure.mjs'
 import { cpuMeter, waitForQuiet } from './proc-cpu.mjs'
 
@@ -18,7 +19,9 @@ const CLIENT = join(dirname(fileURLToPath(import.meta.url)), '..', 'clients', 'u
 export async function uploadInChild({ kind, server, size, name = 'blob', log }) {
   await waitForQuiet({ log })
   const job = { kind, url: server.url, token: server.token, did: server.did, size, name }
-  const child = spawn(process.execPath, [CLIENT, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = track(
+    spawn(process.execPath, [CLIENT, JSON.stringify(job)], { stdio: ['ignore', 'pipe', 'pipe'] }),
+  )
   let stderr = ''
   child.stderr.on('data', (chunk) => {
     stderr += chunk

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { ensureBinary } from './apt.mjs'
+import { track } from './children.mjs'
 import { CLOCK_TICKS, cpuMeter, waitForQuiet } from './proc-cpu.mjs'
 
 const run = promisify(execFile)
@@ -72,7 +73,7 @@ export async function runWrk({
     String(seed),
   ]
   const meter = cpuMeter(server ? [{ label: 'server', pid: server.pid, tree: server.tree }] : [])
-  const child = spawn(wrk.path, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = track(spawn(wrk.path, args, { stdio: ['ignore', 'pipe', 'pipe'] }))
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (chunk) => {
