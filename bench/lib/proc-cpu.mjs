@@ -87,8 +87,8 @@ export function cpuMeter(targets) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-/** How long a run waits for a quiet machine: `STRATA_BENCH_QUIET_WAIT` seconds (default 30). */
-export const QUIET_WAIT_MS = Number(process.env.STRATA_BENCH_QUIET_WAIT ?? 30) * 1000
+/** How long a run waits for a quiet machine: `STRATA_BENCH_QUIET_WAIT` seconds (default 60). */
+export const QUIET_WAIT_MS = Number(process.env.STRATA_BENCH_QUIET_WAIT ?? 60) * 1000
 
 /**
  * Waits until the machine is quiet: busy below `maxBusy` cores over a `windowMs` sample (the
@@ -113,4 +113,25 @@ export async function waitForQuiet({ maxBusy = 0.3, windowMs = 300, timeoutMs = 
       log?.(`  machine busy (${busy.toFixed(2)} cores, not the bench): waiting for it to calm down`)
     warned = true
   }
+}
+
+/**
+ * Runs `measure()` (answering a result with `cpu.others`, the cores other processes used during
+ * it) once the machine is quiet, and again, up to `attempts` times in all, while others used more
+ * than `maxOthers` cores during it. Answers the result with the least `others`, plus `attempts`;
+ * `discard(result)` is awaited for every other result (e.g. to delete what it uploaded).
+ */
+export async function measureWhenQuiet(measure, { attempts = 3, maxOthers = 0.5, discard, log } = {}) {
+  let best
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    await waitForQuiet({ log })
+    const result = await measure()
+    if (!best || result.cpu.others < best.cpu.others) {
+      if (best) await discard?.(best)
+      best = { ...result, attempts: attempt }
+    } else await discard?.(result)
+    if (result.cpu.others <= maxOthers) break
+    log?.(`  other processes used ${result.cpu.others.toFixed(2)} cores during the run: measuring it again`)
+  }
+  return best
 }

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { ensureBinary } from './apt.mjs'
 import { track } from './children.mjs'
-import { CLOCK_TICKS, cpuMeter, waitForQuiet } from './proc-cpu.mjs'
+import { CLOCK_TICKS, cpuMeter, measureWhenQuiet } from './proc-cpu.mjs'
 
 const run = promisify(execFile)
 const here = dirname(fileURLToPath(import.meta.url))
@@ -34,29 +34,23 @@ export const threadsFor = (connections) => Math.min(2, connections)
 /**
  * One wrk run against `url` for `seconds` (whole seconds) with `connections` connections: with
  * `range` > 0 every request asks a random `range`-byte slice of a `size`-byte blob (sequence fixed
- * by `seed`), else the whole blob. Waits first for the machine to be quiet (lib/proc-cpu.mjs
- * `waitForQuiet`); `log` says so. `server` (`{ pid, tree? }`) is the process whose CPU share is
- * measured beside wrk's. Throws when wrk fails, reports socket errors or any status >= 400, or the
- * bytes a response are not the range (+ headers) or the whole blob.
- * Answers `{ rps, requests, seconds, bytes, mibps, bytesPerRequest, latencyMs: { mean, p50, p90,
- * p99, max }, errors, cpu: { wrk, server, others }, threads }`: `errors` are wrk's counts (socket
- * errors; `status` = responses >= 400), all 0 here; CPU shares: 1 = one core busy the whole run,
- * `others` = every other process on the machine meanwhile.
+ * by `seed`), else the whole blob. Other people's jobs on a shared machine: the run waits for a
+ * quiet machine and is made again while others were busy during it (lib/proc-cpu.mjs
+ * `measureWhenQuiet`; `quiet: false` for a warm-up); `log` says so. `server` (`{ pid, tree? }`)
+ * is the process whose CPU share is measured beside wrk's. Throws when wrk fails, reports socket
+ * errors or any status >= 400, or the bytes a response are not the range (+ headers) or the whole
+ * blob. Answers `{ rps, requests, seconds, bytes, mibps, bytesPerRequest, latencyMs: { mean, p50,
+ * p90, p99, max }, errors, cpu: { wrk, server, others }, threads, attempts }`: `errors` are wrk's
+ * counts (socket errors; `status` = responses >= 400), all 0 here; CPU shares: 1 = one core busy
+ * the whole run, `others` = every other process on the machine meanwhile.
  */
-export async function runWrk({
-  wrk,
-  url,
-  connections,
-  seconds,
-  size,
-  range = 0,
-  seed = 1,
-  server,
-  timeout,
-  log,
-}) {
-  // other people's jobs on a shared machine: wait (up to STRATA_BENCH_QUIET_WAIT s) for a quiet moment
-  await waitForQuiet({ log })
+export function runWrk({ quiet = true, log, ...options }) {
+  if (!quiet) return runWrkOnce(options)
+  return measureWhenQuiet(() => runWrkOnce(options), { log })
+}
+
+/** One wrk run as {@link runWrk} describes, without waiting for a quiet machine. */
+async function runWrkOnce({ wrk, url, connections, seconds, size, range = 0, seed = 1, server, timeout }) {
   const threads = threadsFor(connections)
   const args = [
     `-t${threads}`,

@@ -28,7 +28,7 @@ export async function run({ quick, log }) {
     const details = {}
     for (const blob of fixture.blobs) {
       for (const connections of CONCURRENCY) {
-        const once = (server, runSeconds) =>
+        const once = (server, runSeconds, quiet = true) =>
           runWrk({
             wrk,
             url: `${server.url}/blob/${blob.z}`,
@@ -36,9 +36,10 @@ export async function run({ quick, log }) {
             seconds: runSeconds,
             size: blob.size,
             server,
+            quiet,
             log,
           })
-        for (const server of order) await once(server, 1) // warm-up, not counted
+        for (const server of order) await once(server, 1, false) // warm-up, not counted
         const runs = Object.fromEntries(order.map((server) => [server.label, []]))
         const label = `full ${blob.size / MiB} MiB GET, c${connections}`
         for (let round = 0; round < rounds; round++) {

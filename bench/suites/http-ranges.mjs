@@ -77,7 +77,7 @@ export async function run({ quick, log }) {
     const { servers, wrk } = fixture
     const [blob] = fixture.blobs
     const order = [servers.strata, servers.ceiling, servers.bare, servers.nginx, servers.strataInfo]
-    const once = (server, connections, runSeconds, seed) =>
+    const once = (server, connections, runSeconds, seed, quiet = true) =>
       runWrk({
         wrk,
         url: `${server.url}/blob/${blob.z}`,
@@ -87,13 +87,14 @@ export async function run({ quick, log }) {
         range: RANGE,
         seed,
         server,
+        quiet,
         log,
       })
     const rows = []
     const ratios = {}
     const details = {}
     for (const connections of CONCURRENCY) {
-      for (const server of order) await once(server, connections, 1, 99) // warm-up, not counted
+      for (const server of order) await once(server, connections, 1, 99, false) // warm-up, not counted
       const runs = Object.fromEntries(order.map((server) => [server.label, []]))
       for (let round = 0; round < rounds; round++) {
         // rotate who goes first; in a round every server gets the same range sequence (seed)

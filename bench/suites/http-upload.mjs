@@ -38,7 +38,14 @@ export async function run({ quick, log }) {
       `strata (filesystem, pid ${strata.pid}) at ${strata.url}; bare node:http (pid ${bare.pid}) at ${bare.url}`,
     )
     // Warm-up, not counted: JIT, first flatfs shard directories, page-cache growth.
-    const warm = await uploadInChild({ kind: 'strata', server: strata, size: 4 * MiB, log })
+    const discardWarm = (upload) => strataDelete(strata, upload.z)
+    const warm = await uploadInChild({
+      kind: 'strata',
+      server: strata,
+      size: 4 * MiB,
+      discard: discardWarm,
+      log,
+    })
     await strataDelete(strata, warm.z)
     await uploadInChild({ kind: 'bare', server: bare, size: 4 * MiB, name: 'warmup', log })
     await bareDelete(bare, 'warmup')
@@ -50,7 +57,8 @@ export async function run({ quick, log }) {
       for (let round = 0; round < rounds; round++) {
         unverified.push(await uploadInChild({ kind: 'bare', server: bare, size, log }))
         await bareDelete(bare, 'blob')
-        verified.push(await uploadInChild({ kind: 'strata', server: strata, size, log }))
+        const discard = (upload) => strataDelete(strata, upload.z)
+        verified.push(await uploadInChild({ kind: 'strata', server: strata, size, discard, log }))
         await strataDelete(strata, verified.at(-1).z)
         sha.push(rawSha256(size))
         const [b, s] = [unverified.at(-1), verified.at(-1)]
