@@ -37,10 +37,21 @@ async function slice(file, start, end) {
   }
 }
 
+/** `download` again (3 tries) when the connection breaks: a busy shared machine resets some. */
+async function downloadRetrying(...args) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await download(...args)
+    } catch (error) {
+      if (attempt >= 3) throw error
+    }
+  }
+}
+
 /** Checks that the full body (unless `rangesOnly`) and one random `range` hash-match the file. */
 export async function verify(server, blob, range) {
   if (!server.rangesOnly) {
-    const full = await download(`${server.url}/blob/${blob.z}`, {}, { hash: true })
+    const full = await downloadRetrying(`${server.url}/blob/${blob.z}`, {}, { hash: true })
     if (full.status !== 200 || full.bytes !== blob.size || full.sha256 !== blob.sha256)
       throw new Error(
         `${server.label}: full GET of ${blob.z}: ${full.status}, ${full.bytes} bytes, hash mismatch`,
@@ -48,7 +59,7 @@ export async function verify(server, blob, range) {
   }
   const start = randomInt(0, blob.size - range)
   const end = start + range - 1
-  const part = await download(
+  const part = await downloadRetrying(
     `${server.url}/blob/${blob.z}`,
     { range: `bytes=${start}-${end}` },
     { hash: true },

@@ -118,14 +118,24 @@ export async function waitForQuiet({ maxBusy = 0.3, windowMs = 300, timeoutMs = 
 /**
  * Runs `measure()` (answering a result with `cpu.others`, the cores other processes used during
  * it) once the machine is quiet, and again, up to `attempts` times in all, while others used more
- * than `maxOthers` cores during it. Answers the result with the least `others`, plus `attempts`;
- * `discard(result)` is awaited for every other result (e.g. to delete what it uploaded).
+ * than `maxOthers` cores during it, or it threw (a busy shared machine also runs out of TCP
+ * memory now and then: connections reset). Answers the result with the least `others`, plus
+ * `attempts`; `discard(result)` is awaited for every other result (e.g. to delete what it
+ * uploaded). Throws the last error when every attempt threw.
  */
 export async function measureWhenQuiet(measure, { attempts = 3, maxOthers = 0.5, discard, log } = {}) {
   let best
+  let failure
   for (let attempt = 1; attempt <= attempts; attempt++) {
     await waitForQuiet({ log })
-    const result = await measure()
+    let result
+    try {
+      result = await measure()
+    } catch (error) {
+      failure = error
+      log?.(`  run failed (${String(error.message).slice(0, 300)}): measuring it again`)
+      continue
+    }
     if (!best || result.cpu.others < best.cpu.others) {
       if (best) await discard?.(best)
       best = { ...result, attempts: attempt }
@@ -133,5 +143,6 @@ export async function measureWhenQuiet(measure, { attempts = 3, maxOthers = 0.5,
     if (result.cpu.others <= maxOthers) break
     log?.(`  other processes used ${result.cpu.others.toFixed(2)} cores during the run: measuring it again`)
   }
+  if (!best) throw failure
   return best
 }
