@@ -79,7 +79,8 @@ export async function verify(server, blob, range) {
  * Starts the servers over blobs of `sizes` (bytes; the last one is the ranged blob) and checks
  * their bytes. `strataInfo` adds strata at log level info; `ceiling` the Node ceiling server.
  * Answers `{ wrk, nginx, blobs, servers: { strata, strataInfo?, nginx, bare, ceiling? }, dirs,
- * restartStrata(options), stop() }`; `stop()` ends every server and removes the temp dir.
+ * restartStrata(options), revive(), stop() }`; `revive()` restarts servers that died unasked;
+ * `stop()` ends every server and removes the temp dir.
  */
 export async function startDownloadFixture({ sizes, strataInfo = false, ceiling = false, range, log }) {
   const base = trackDir(await mkdtemp(join(process.env.STRATA_BENCH_DIR ?? tmpdir(), 'strata-bench-http-')))
@@ -93,11 +94,27 @@ export async function startDownloadFixture({ sizes, strataInfo = false, ceiling 
   }
   for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true })
   const running = []
-  const started = async (label, promise, extra = {}) => {
-    const server = { ...(await promise), label, tree: false, rangesOnly: false, ...extra }
+  /** Starts a server with `start()` (kept, to restart it the same way) and registers it. */
+  const started = async (label, start, extra = {}) => {
+    const server = { ...(await start()), label, start, tree: false, rangesOnly: false, ...extra }
     running.push(server)
     log(`  ${label}: pid ${server.pid}, ${server.url}`)
     return server
+  }
+  /**
+   * Restarts, in place (same object, new pid and URL), every server whose process ended without
+   * being asked to: on a shared machine someone else's clean-up may kill it.
+   */
+  const revive = async () => {
+    for (const server of running) {
+      const { child } = server
+      if (child.exitCode === null && child.signalCode === null) continue
+      log(
+        `  ${server.label} (pid ${server.pid}) exited unasked (${child.exitCode ?? child.signalCode}): restarting it`,
+      )
+      Object.assign(server, await server.start())
+      log(`  ${server.label}: pid ${server.pid}, ${server.url}`)
+    }
   }
   const stopServer = async (server) => {
     await server.stop()
@@ -111,8 +128,7 @@ export async function startDownloadFixture({ sizes, strataInfo = false, ceiling 
     const wrk = await ensureWrk(log)
     const nginx = await ensureNginx(log)
     const servers = {}
-    servers.strata = await started(
-      'strata',
+    servers.strata = await started('strata', () =>
       startStrata({ dataDir: dirs.strata, logDir: dirs.logs, logLevel: 'warn' }),
     )
     const blobs = []
@@ -127,22 +143,23 @@ export async function startDownloadFixture({ sizes, strataInfo = false, ceiling 
     }
     const ranged = blobs.at(-1)
     if (strataInfo) {
-      servers.strataInfo = await started(
-        'strata (log info)',
+      servers.strataInfo = await started('strata (log info)', () =>
         startStrata({ dataDir: dirs.strataInfo, logDir: dirs.logs, label: 'strata-info', logLevel: 'info' }),
       )
       await uploadBlob(servers.strataInfo, Buffer.from(ranged.sha256, 'hex'), ranged.size, ranged.source)
     }
-    servers.bare = await started('bare-node', startBareNode({ dir: dirs.root, logDir: dirs.logs }))
+    servers.bare = await started('bare-node', () => startBareNode({ dir: dirs.root, logDir: dirs.logs }))
     if (ceiling)
       servers.ceiling = await started(
         'node-ceiling',
-        startNodeCeiling({ dir: dirs.root, logDir: dirs.logs }),
+        () => startNodeCeiling({ dir: dirs.root, logDir: dirs.logs }),
         { rangesOnly: true },
       )
-    servers.nginx = await started('nginx', startNginx({ nginx, root: dirs.root, confDir: dirs.nginx, log }), {
-      tree: true,
-    })
+    servers.nginx = await started(
+      'nginx',
+      () => startNginx({ nginx, root: dirs.root, confDir: dirs.nginx, log }),
+      { tree: true },
+    )
     for (const server of Object.values(servers))
       for (const blob of server === servers.strataInfo ? [ranged] : blobs) await verify(server, blob, range)
     log('  verified: full bodies and a random range hash-match on every server')
@@ -150,13 +167,12 @@ export async function startDownloadFixture({ sizes, strataInfo = false, ceiling 
     /** Restarts the warn-level strata (same data dir) with other options, e.g. `--cpu-prof`. */
     const restartStrata = async ({ label, nodeOptions }) => {
       await stopServer(servers.strata)
-      servers.strata = await started(
-        label,
+      servers.strata = await started(label, () =>
         startStrata({ dataDir: dirs.strata, logDir: dirs.logs, label, logLevel: 'warn', nodeOptions }),
       )
       return servers.strata
     }
-    return { wrk, nginx, blobs, servers, dirs, restartStrata, stopServer, stop }
+    return { wrk, nginx, blobs, servers, dirs, restartStrata, revive, stopServer, stop }
   } catch (error) {
     await stop()
     throw error

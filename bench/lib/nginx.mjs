@@ -114,5 +114,5 @@ http {
     throw error
   }
   log?.(`  nginx ${nginx.version} pid ${child.pid} at ${url} (1 worker, sendfile)`)
-  return { url, pid: child.pid, stop }
+  return { url, pid: child.pid, child, stop }
 }

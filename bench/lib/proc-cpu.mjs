@@ -121,9 +121,13 @@ export async function waitForQuiet({ maxBusy = 0.3, windowMs = 300, timeoutMs = 
  * than `maxOthers` cores during it, or it threw (a busy shared machine also runs out of TCP
  * memory now and then: connections reset). Answers the result with the least `others`, plus
  * `attempts`; `discard(result)` is awaited for every other result (e.g. to delete what it
- * uploaded). Throws the last error when every attempt threw.
+ * uploaded), `recover()` after a failed attempt (e.g. to restart a server someone killed). Throws
+ * the last error when every attempt threw.
  */
-export async function measureWhenQuiet(measure, { attempts = 3, maxOthers = 0.5, discard, log } = {}) {
+export async function measureWhenQuiet(
+  measure,
+  { attempts = 3, maxOthers = 0.5, discard, recover, log } = {},
+) {
   let best
   let failure
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -134,6 +138,7 @@ export async function measureWhenQuiet(measure, { attempts = 3, maxOthers = 0.5,
     } catch (error) {
       failure = error
       log?.(`  run failed (${String(error.message).slice(0, 300)}): measuring it again`)
+      await recover?.()
       continue
     }
     if (!best || result.cpu.others < best.cpu.others) {

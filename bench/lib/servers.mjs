@@ -62,7 +62,7 @@ async function waitForListening(child, logFile, timeoutMs = 30_000) {
  */
 function spawnLogged({ label, args, env, cwd, logDir, nodeOptions = [] }) {
   const logFile = join(logDir, `${label}.log`)
-  const fd = openSync(logFile, 'w')
+  const fd = openSync(logFile, 'a') // appended: a restarted server keeps its earlier lines
   let child
   try {
     child = track(spawn(process.execPath, [...nodeOptions, ...args], { cwd, env, stdio: ['ignore', fd, fd] }))

@@ -15,11 +15,11 @@ const CLIENT = join(dirname(fileURLToPath(import.meta.url)), '..', 'clients', 'u
  * Uploads `size` fresh bytes to `server` (`{ url, pid, token?, did? }`) as `kind` (`strata`:
  * allocate + presigned PUT; `bare`: PUT as `name`) when the machine is quiet, and again while
  * other processes were busy during it (lib/proc-cpu.mjs `measureWhenQuiet`; `discard(result)`
- * removes what a repeated upload stored). Answers
+ * removes what a repeated upload stored, `recover()` runs after a failed one). Answers
  * `{ mibps, ms, z, cpu: { client, server, others } }` (shares of a core). Throws if the client fails.
  */
-export function uploadInChild({ kind, server, size, name = 'blob', discard, log }) {
-  return measureWhenQuiet(() => uploadOnce({ kind, server, size, name }), { discard, log })
+export function uploadInChild({ kind, server, size, name = 'blob', discard, recover, log }) {
+  return measureWhenQuiet(() => uploadOnce({ kind, server, size, name }), { discard, recover, log })
 }
 
 /** One upload as {@link uploadInChild} describes, without waiting for a quiet machine. */

@@ -32,25 +32,29 @@ export async function ensureWrk(log) {
 export const threadsFor = (connections) => Math.min(2, connections)
 
 /**
- * One wrk run against `url` for `seconds` (whole seconds) with `connections` connections: with
- * `range` > 0 every request asks a random `range`-byte slice of a `size`-byte blob (sequence fixed
- * by `seed`), else the whole blob. Other people's jobs on a shared machine: the run waits for a
- * quiet machine and is made again while others were busy during it (lib/proc-cpu.mjs
- * `measureWhenQuiet`; `quiet: false` for a warm-up); `log` says so. `server` (`{ pid, tree? }`)
- * is the process whose CPU share is measured beside wrk's. Throws when wrk fails, reports socket
- * errors or any status >= 400, or the bytes a response are not the range (+ headers) or the whole
- * blob. Answers `{ rps, requests, seconds, bytes, mibps, bytesPerRequest, latencyMs: { mean, p50,
- * p90, p99, max }, errors, cpu: { wrk, server, others }, threads, attempts }`: `errors` are wrk's
- * counts (socket errors; `status` = responses >= 400), all 0 here; CPU shares: 1 = one core busy
- * the whole run, `others` = every other process on the machine meanwhile.
+ * One wrk run against `url` (or `server.url` + `path`) for `seconds` (whole seconds) with
+ * `connections` connections: with `range` > 0 every request asks a random `range`-byte slice of a
+ * `size`-byte blob (sequence fixed by `seed`), else the whole blob. Other people's jobs on a
+ * shared machine: the run waits for a quiet machine and is made again while others were busy
+ * during it (lib/proc-cpu.mjs `measureWhenQuiet`, `recover()` after a failed attempt; `quiet:
+ * false` for a warm-up); `log` says so. `server` (`{ pid, tree? }`) is the process whose CPU share
+ * is measured beside wrk's. Throws when wrk fails, reports socket errors or any status >= 400, or
+ * the bytes a response are not the range (+ headers) or the whole blob. Answers `{ rps, requests,
+ * seconds, bytes, mibps, bytesPerRequest, latencyMs: { mean, p50, p90, p99, max }, errors, cpu: {
+ * wrk, server, others }, threads, attempts }`: `errors` are wrk's counts (socket errors; `status` =
+ * responses >= 400), all 0 here; CPU shares: 1 = one core busy the whole run, `others` = every
+ * other process on the machine meanwhile.
  */
-export function runWrk({ quiet = true, log, ...options }) {
+export function runWrk({ quiet = true, recover, log, ...options }) {
   if (!quiet) return runWrkOnce(options)
-  return measureWhenQuiet(() => runWrkOnce(options), { log })
+  return measureWhenQuiet(() => runWrkOnce(options), { recover, log })
 }
 
 /** One wrk run as {@link runWrk} describes, without waiting for a quiet machine. */
-async function runWrkOnce({ wrk, url, connections, seconds, size, range = 0, seed = 1, server, timeout }) {
+async function runWrkOnce(options) {
+  const { wrk, path, connections, seconds, size, range = 0, seed = 1, server, timeout } = options
+  // read at each attempt: a server restarted by `recover` has a new URL
+  const url = path === undefined ? options.url : `${server.url}${path}`
   const threads = threadsFor(connections)
   const args = [
     `-t${threads}`,

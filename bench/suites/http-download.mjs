@@ -31,12 +31,13 @@ export async function run({ quick, log }) {
         const once = (server, runSeconds, quiet = true) =>
           runWrk({
             wrk,
-            url: `${server.url}/blob/${blob.z}`,
+            path: `/blob/${blob.z}`,
             connections,
             seconds: runSeconds,
             size: blob.size,
             server,
             quiet,
+            recover: fixture.revive,
             log,
           })
         for (const server of order) await once(server, 1, false) // warm-up, not counted

@@ -80,7 +80,7 @@ export async function run({ quick, log }) {
     const once = (server, connections, runSeconds, seed, quiet = true) =>
       runWrk({
         wrk,
-        url: `${server.url}/blob/${blob.z}`,
+        path: `/blob/${blob.z}`,
         connections,
         seconds: runSeconds,
         size: blob.size,
@@ -88,6 +88,7 @@ export async function run({ quick, log }) {
         seed,
         server,
         quiet,
+        recover: fixture.revive,
         log,
       })
     const rows = []

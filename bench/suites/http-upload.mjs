@@ -37,6 +37,20 @@ export async function run({ quick, log }) {
     log(
       `strata (filesystem, pid ${strata.pid}) at ${strata.url}; bare node:http (pid ${bare.pid}) at ${bare.url}`,
     )
+    // a server that died unasked (someone else's clean-up on a shared machine) is restarted in place
+    const recover = async () => {
+      for (const [server, start] of [
+        [strata, startStrata],
+        [bare, startBareUpload],
+      ]) {
+        if (server.child.exitCode === null && server.child.signalCode === null) continue
+        log(
+          `  server pid ${server.pid} exited unasked (${server.child.exitCode ?? server.child.signalCode}): restarting it`,
+        )
+        await server.stop()
+        Object.assign(server, await start())
+      }
+    }
     // Warm-up, not counted: JIT, first flatfs shard directories, page-cache growth.
     const discardWarm = (upload) => strataDelete(strata, upload.z)
     const warm = await uploadInChild({
@@ -55,10 +69,10 @@ export async function run({ quick, log }) {
       const verified = []
       log(`${size / MiB} MiB, ${rounds} rounds`)
       for (let round = 0; round < rounds; round++) {
-        unverified.push(await uploadInChild({ kind: 'bare', server: bare, size, log }))
+        unverified.push(await uploadInChild({ kind: 'bare', server: bare, size, recover, log }))
         await bareDelete(bare, 'blob')
         const discard = (upload) => strataDelete(strata, upload.z)
-        verified.push(await uploadInChild({ kind: 'strata', server: strata, size, discard, log }))
+        verified.push(await uploadInChild({ kind: 'strata', server: strata, size, discard, recover, log }))
         await strataDelete(strata, verified.at(-1).z)
         sha.push(rawSha256(size))
         const [b, s] = [unverified.at(-1), verified.at(-1)]
