@@ -17,7 +17,7 @@ const SIZES = [16 * MiB, 64 * MiB]
 const CONCURRENCY = [1, 4]
 
 export async function run({ quick, log }) {
-  const rounds = quick ? 3 : 5
+  const rounds = quick ? 2 : 3
   const seconds = quick ? 2 : 3
   const fixture = await startDownloadFixture({ sizes: SIZES, range: 64 * 1024, log })
   try {
