@@ -58,7 +58,12 @@ console.log(`\n${machine.cpus} x ${machine.cpu}, ${machine.memoryGiB} GiB, Node 
 const out = join(here, 'results', 'latest.json')
 const date = new Date().toISOString()
 const previous = only ? await readFile(out, 'utf8').then(JSON.parse, () => undefined) : undefined
-const merged = { ...(previous?.results ?? {}) }
+const merged = {}
+// an entry from before per-suite stamps carries the date, mode and machine of its file
+for (const [key, entry] of Object.entries(previous?.results ?? {}))
+  merged[key] = entry.date
+    ? entry
+    : { date: previous.date, quick: previous.quick, machine: previous.machine, ...entry }
 for (const suite of suites) merged[suite.name] = { date, quick, machine, ...results[suite.name] }
 await mkdir(dirname(out), { recursive: true })
 // Formatted as Biome would, so the committed file passes `biome ci` as written.
