@@ -130,16 +130,16 @@ export async function waitForQuiet({
  * memory now and then: connections reset). Answers the result with the least `others`, plus
  * `attempts`; `discard(result)` is awaited for every other result (e.g. to delete what it
  * uploaded), `recover()` after a failed attempt (e.g. to restart a server someone killed). Throws
- * the last error when every attempt threw.
+ * the last error when every attempt threw. `wait: false` skips the waiting (warm-ups).
  */
 export async function measureWhenQuiet(
   measure,
-  { attempts = 3, maxOthers = 0.5, discard, recover, log } = {},
+  { attempts = 3, maxOthers = 0.5, wait = true, discard, recover, log } = {},
 ) {
   let best
   let failure
   for (let attempt = 1; attempt <= attempts; attempt++) {
-    const busy = await waitForQuiet({ log })
+    const busy = wait ? await waitForQuiet({ log }) : 0
     let result
     try {
       result = await measure()

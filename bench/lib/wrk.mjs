@@ -46,8 +46,10 @@ export const threadsFor = (connections) => Math.min(2, connections)
  * other process on the machine meanwhile.
  */
 export function runWrk({ quiet = true, recover, log, ...options }) {
-  if (!quiet) return runWrkOnce(options)
-  return measureWhenQuiet(() => runWrkOnce(options), { recover, log })
+  const measure = () => runWrkOnce(options)
+  if (!quiet)
+    return measureWhenQuiet(measure, { wait: false, maxOthers: Number.POSITIVE_INFINITY, recover, log })
+  return measureWhenQuiet(measure, { recover, log })
 }
 
 /** One wrk run as {@link runWrk} describes, without waiting for a quiet machine. */
