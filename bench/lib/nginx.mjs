@@ -1,13 +1,14 @@
-// nginx as the download baseline: installed from the Debian package when missing (apt-get, as
-// root), started in the foreground with a generated minimal configuration in a temp dir, serving
+// nginx as the download baseline: installed from the Debian package when missing (lib/apt.mjs),
+// started in the foreground with a generated minimal configuration in a temp dir, serving
 // `GET /blob/<name>` from a directory (sendfile, ranges: nginx's static module answers single and
 // multiple byte ranges itself), stopped by pid.
 import { execFile, spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { connect as netConnect } from 'node:net'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { ensureBinary } from './apt.mjs'
+import { track } from './children.mjs'
 import { freePort } from './strata-server.mjs'
 
 const run = promisify(execFile)
@@ -15,54 +16,18 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 const CANDIDATES = ['/usr/sbin/nginx', '/usr/bin/nginx', '/usr/local/sbin/nginx', '/usr/local/bin/nginx']
 
-function findNginx() {
-  return CANDIDATES.find((path) => existsSync(path))
-}
-
 /**
- * The nginx binary, installed when missing: `apt-get install -y nginx-light` (Debian's smallest
- * build: it still has the static module, sendfile and ranges), else `nginx`, `apt-get update` first
- * when the package lists are missing or stale. Needs root (or passwordless sudo). Answers its path
- * and `nginx -v`.
+ * The nginx binary, installed when missing (`apt-get install -y nginx-light`, Debian's smallest
+ * build: it still has the static module, sendfile and ranges; else `nginx`; see lib/apt.mjs).
+ * Answers its path and `nginx -v`.
  */
 export async function ensureNginx(log) {
-  let path = findNginx()
-  if (!path) {
-    const sudo = process.getuid?.() === 0 ? [] : ['sudo', '-n']
-    const apt = async (...args) => {
-      const [command, ...rest] = [...sudo, 'apt-get', ...args]
-      await run(command, rest, {
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-        maxBuffer: 64 * 1024 * 1024,
-      })
-    }
-    const install = async () => {
-      for (const pkg of ['nginx-light', 'nginx']) {
-        try {
-          await apt('install', '-y', '--no-install-recommends', pkg)
-          return
-        } catch (error) {
-          log(
-            `  apt-get install ${pkg} failed: ${String(error.stderr ?? error.message)
-              .trim()
-              .split('\n')
-              .at(-1)}`,
-          )
-        }
-      }
-      throw new Error('apt-get install nginx-light / nginx failed')
-    }
-    log('  nginx not found: installing the Debian package (apt-get install -y nginx-light)')
-    try {
-      await install()
-    } catch {
-      log('  apt-get update, then install again')
-      await apt('update')
-      await install()
-    }
-    path = findNginx()
-    if (!path) throw new Error('nginx installed but not found in /usr/sbin or /usr/bin')
-  }
+  const path = await ensureBinary({
+    what: 'nginx',
+    candidates: CANDIDATES,
+    packages: ['nginx-light', 'nginx'],
+    log,
+  })
   const { stderr } = await run(path, ['-v'])
   return { path, version: stderr.trim().replace(/^nginx version: /, '') }
 }
@@ -105,9 +70,12 @@ http {
 }
 `,
   )
-  const child = spawn(nginx.path, ['-c', conf, '-p', confDir, '-e', temp('error.log')], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  })
+  const child = track(
+    spawn(nginx.path, ['-c', conf, '-p', confDir, '-e', temp('error.log')], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    }),
+    'SIGQUIT',
+  )
   let stderr = ''
   child.stderr.on('data', (chunk) => {
     stderr += chunk
@@ -146,5 +114,5 @@ http {
     throw error
   }
   log?.(`  nginx ${nginx.version} pid ${child.pid} at ${url} (1 worker, sendfile)`)
-  return { url, pid: child.pid, stop }
+  return { url, pid: child.pid, child, stop }
 }

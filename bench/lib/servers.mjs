@@ -1,7 +1,8 @@
-// Child-process servers for the HTTP suites: `strata serve` (filesystem backend, temp data dir,
-// port 0) and the bare `node:http` ceiling (`servers/bare-node.mjs`), each in its own process so
-// the load generator in the bench process never shares their event loop; plus the plain HTTP
-// client helpers (allocate + presigned PUT, hashed / counted GETs) the suites use.
+// Child-process servers for the HTTP download suites: `strata serve` (filesystem backend, temp data
+// dir; `STRATA_BENCH_BIN` may point at another build's bin/strata.js), the bare `node:http` +
+// `createReadStream` server (`servers/bare-node.mjs`) and the Node ceiling for ranged GETs
+// (`servers/node-ceiling.mjs`), each in its own process; plus the plain HTTP client helpers
+// (allocate + presigned PUT, hashed / counted GETs) the suites use to set up and verify.
 
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -12,11 +13,12 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { base58btc } from 'multiformats/bases/base58'
 import { create as createDigest } from 'multiformats/hashes/digest'
-import { send } from './strata-server.mjs'
+import { track } from './children.mjs'
+import { STRATA_BIN, send } from './strata-server.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
-export const STRATA_BIN = join(here, '..', '..', 'apps', 'server', 'bin', 'strata.js')
 export const BARE_NODE = join(here, '..', 'servers', 'bare-node.mjs')
+export const NODE_CEILING = join(here, '..', 'servers', 'node-ceiling.mjs')
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -60,10 +62,10 @@ async function waitForListening(child, logFile, timeoutMs = 30_000) {
  */
 function spawnLogged({ label, args, env, cwd, logDir, nodeOptions = [] }) {
   const logFile = join(logDir, `${label}.log`)
-  const fd = openSync(logFile, 'w')
+  const fd = openSync(logFile, 'a') // appended: a restarted server keeps its earlier lines
   let child
   try {
-    child = spawn(process.execPath, [...nodeOptions, ...args], { cwd, env, stdio: ['ignore', fd, fd] })
+    child = track(spawn(process.execPath, [...nodeOptions, ...args], { cwd, env, stdio: ['ignore', fd, fd] }))
   } finally {
     closeSync(fd)
   }
@@ -181,7 +183,19 @@ export function startBareNode({ dir, logDir, nodeOptions }) {
   })
 }
 
-export { send }
+/** The Node ceiling for ranged GETs (`servers/node-ceiling.mjs`) over `dir`. */
+export function startNodeCeiling({ dir, logDir, nodeOptions }) {
+  return startChild({
+    label: 'node-ceiling',
+    args: [NODE_CEILING, dir],
+    env: process.env,
+    cwd: dir,
+    logDir,
+    nodeOptions,
+  })
+}
+
+export { STRATA_BIN, send }
 
 /**
  * GETs `url`, counting (and with `hash`, sha256-hashing) the body as it arrives, never holding it:

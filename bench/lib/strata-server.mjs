@@ -17,18 +17,21 @@ import { pipeline } from 'node:stream/promises'
 import { fileURLToPath } from 'node:url'
 import { base58btc } from 'multiformats/bases/base58'
 import { create as createDigest } from 'multiformats/hashes/digest'
+import { track, trackDir } from './children.mjs'
 import { MiB } from './measure.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
-export const STRATA_BIN = join(here, '..', '..', 'apps', 'server', 'bin', 'strata.js')
-const STRATA_BUILT = join(here, '..', '..', 'apps', 'server', 'dist', 'cli', 'index.js')
+/** The `strata` CLI the bench starts: this checkout's, or `STRATA_BENCH_BIN` (another build). */
+export const STRATA_BIN =
+  process.env.STRATA_BENCH_BIN ?? join(here, '..', '..', 'apps', 'server', 'bin', 'strata.js')
+const STRATA_BUILT = join(dirname(STRATA_BIN), '..', 'dist', 'cli', 'index.js')
 const BARE_SERVER = join(here, 'bare-upload-server.mjs')
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** A fresh temporary directory under `STRATA_BENCH_DIR` (default: the OS temp dir). */
 export const tempDir = (label) =>
-  mkdtemp(join(process.env.STRATA_BENCH_DIR ?? tmpdir(), `strata-bench-${label}-`))
+  mkdtemp(join(process.env.STRATA_BENCH_DIR ?? tmpdir(), `strata-bench-${label}-`)).then(trackDir)
 
 /** The environment without any STRATA_* variable (a developer's config must not leak into a child). */
 function cleanEnv(extra) {
@@ -85,18 +88,20 @@ export async function startStrata(env = {}, { attempts = 3 } = {}) {
   try {
     for (let attempt = 1; ; attempt++) {
       const port = await freePort()
-      const child = spawn(process.execPath, [STRATA_BIN, 'serve'], {
-        cwd: dataDir,
-        env: cleanEnv({
-          STRATA_STORAGE_BACKEND: 'filesystem',
-          STRATA_STORAGE_DATA_DIR: dataDir,
-          STRATA_SERVER_HOST: '127.0.0.1',
-          STRATA_SERVER_PORT: String(port),
-          STRATA_LOG_LEVEL: 'warn',
-          ...env,
+      const child = track(
+        spawn(process.execPath, [STRATA_BIN, 'serve'], {
+          cwd: dataDir,
+          env: cleanEnv({
+            STRATA_STORAGE_BACKEND: 'filesystem',
+            STRATA_STORAGE_DATA_DIR: dataDir,
+            STRATA_SERVER_HOST: '127.0.0.1',
+            STRATA_SERVER_PORT: String(port),
+            STRATA_LOG_LEVEL: 'warn',
+            ...env,
+          }),
+          stdio: ['ignore', 'pipe', 'pipe'],
         }),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
+      )
       const output = captureOutput(child)
       const url = `http://127.0.0.1:${port}`
       try {
@@ -138,7 +143,7 @@ async function waitHealthy(child, url, output) {
  */
 export async function startBareUpload() {
   const dir = await tempDir('bare')
-  const child = spawn(process.execPath, [BARE_SERVER, dir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = track(spawn(process.execPath, [BARE_SERVER, dir], { stdio: ['ignore', 'pipe', 'pipe'] }))
   const output = []
   child.stderr.on('data', (chunk) => output.push(chunk.toString()))
   try {

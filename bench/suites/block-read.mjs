@@ -4,10 +4,7 @@
 // read, sha2-256 re-hash) or as `GET /blob/<car>` with `Range: bytes=<offset>-<end>` of the same
 // bytes (what a client that knows the location asks). Same server, same data, same random
 // sequence; runs interleaved (block, blob, block, blob…) and compared by median req/s.
-//
-// The load generator is `runLoad` below (autocannon in this process). To switch to wrk
-// (bench/lib/wrk.mjs, where present), give wrk a Lua script that picks the request from the same
-// list of paths and ranges: nothing else here changes.
+// wrk (its own process) picks each request from the list (bench/lib/wrk-list.mjs).
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -15,9 +12,10 @@ import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import { CarIndexer } from '@ipld/car'
 import { largeCar } from '@strata/car/testing/data'
-import autocannon from 'autocannon'
 import { median } from '../lib/measure.mjs'
 import { download, send, startStrata } from '../lib/servers.mjs'
+import { ensureWrk } from '../lib/wrk.mjs'
+import { runWrkList, writeListScript } from '../lib/wrk-list.mjs'
 
 export const name = 'block-read'
 export const description =
@@ -25,45 +23,6 @@ export const description =
 
 /** The target `block ÷ blob` ratio of req/s. */
 const TARGET = 0.8
-
-/** A seeded xorshift32: the same request sequence for both kinds of run. */
-function randomIndexes(seed, count) {
-  let state = seed >>> 0 || 1
-  return () => {
-    state ^= state << 13
-    state >>>= 0
-    state ^= state >>> 17
-    state ^= state << 5
-    state >>>= 0
-    return state % count
-  }
-}
-
-/**
- * One load run of `seconds` at `connections` over `requests` (`{ path, headers }`, picked in a
- * seeded random order). Answers `{ rps, p50, p99 }`; throws on any non-2xx answer or error.
- */
-async function runLoad({ url, requests, connections, seconds, seed }) {
-  const next = randomIndexes(seed, requests.length)
-  const result = await autocannon({
-    url,
-    connections,
-    duration: seconds,
-    requests: [
-      {
-        method: 'GET',
-        setupRequest: (request) => {
-          const pick = requests[next()]
-          return { ...request, path: pick.path, headers: { ...request.headers, ...pick.headers } }
-        },
-      },
-    ],
-  })
-  const errors = result.errors + result.timeouts
-  if (result.non2xx > 0 || errors > 0 || result.requests.total === 0)
-    throw new Error(`load run: ${result.non2xx} non-2xx, ${errors} errors, ${result.requests.total} requests`)
-  return { rps: result.requests.total / seconds, p50: result.latency.p50, p99: result.latency.p99 }
-}
 
 /** The CAR's blocks and where their data lies in it (@ipld/car's indexer). */
 async function locationsOf(path) {
@@ -84,6 +43,7 @@ export async function run({ quick, log }) {
   const connections = [1, 16]
   let server
   try {
+    const wrk = await ensureWrk(log)
     server = await startStrata({ dataDir: dirs.data, logDir: dirs.logs, logLevel: 'warn' })
     log(`  strata: pid ${server.pid}, ${server.url}`)
     const car = largeCar({ leaves: quick ? 8192 : 32_768, leafSize: 1024 })
@@ -99,7 +59,7 @@ export async function run({ quick, log }) {
     const { digest } = JSON.parse(imported.body.toString())
     const blocks = await locationsOf(file)
     log(`  imported ${blocks.length} blocks (${(car.size() / 2 ** 20).toFixed(0)} MiB) as ${digest}`)
-    const byBlock = blocks.map((block) => ({ path: `/block/${block.cid}`, headers: {} }))
+    const byBlock = blocks.map((block) => ({ path: `/block/${block.cid}` }))
     const byRange = blocks.map((block) => ({
       path: `/blob/${digest}`,
       headers: { range: `bytes=${block.offset}-${block.offset + block.length - 1}` },
@@ -113,22 +73,26 @@ export async function run({ quick, log }) {
           `block ${blocks[at].cid}: /block ${one.status}, /blob range ${two.status}, bytes differ`,
         )
     }
+    const scripts = { block: join(base, 'block.lua'), blob: join(base, 'blob.lua') }
+    await writeListScript(scripts.block, byBlock)
+    await writeListScript(scripts.blob, byRange)
+    const load = (kind, c, secs) =>
+      runWrkList({ wrk, url: server.url, script: scripts[kind], seconds: secs, connections: c })
     const rows = []
     const ratios = {}
     for (const c of connections) {
       const samples = { block: [], blob: [] }
       // warm-up of both (JIT, page cache, LevelDB blocks), not counted
-      await runLoad({ url: server.url, requests: byBlock, connections: c, seconds: 1, seed: 7 })
-      await runLoad({ url: server.url, requests: byRange, connections: c, seconds: 1, seed: 7 })
+      await load('block', c, 1)
+      await load('blob', c, 1)
       for (let round = 0; round < rounds; round++) {
-        const seed = 1000 + round
-        const block = await runLoad({ url: server.url, requests: byBlock, connections: c, seconds, seed })
-        const blob = await runLoad({ url: server.url, requests: byRange, connections: c, seconds, seed })
+        const block = await load('block', c, seconds)
+        const blob = await load('blob', c, seconds)
         samples.block.push(block.rps)
         samples.blob.push(blob.rps)
         log(
-          `  c${c} round ${round + 1}: /block ${block.rps.toFixed(0)} req/s (p99 ${block.p99} ms), ` +
-            `/blob range ${blob.rps.toFixed(0)} req/s (p99 ${blob.p99} ms)`,
+          `  c${c} round ${round + 1}: /block ${block.rps.toFixed(0)} req/s (p99 ${block.p99.toFixed(2)} ms), ` +
+            `/blob range ${blob.rps.toFixed(0)} req/s (p99 ${blob.p99.toFixed(2)} ms)`,
         )
       }
       const ratio = median(samples.block) / median(samples.blob)

@@ -2,26 +2,25 @@
 // (filesystem backend) holding an imported CAR of 1 KiB blocks and one of 256 KiB blocks;
 // `GET /ipfs/<cid>?format=raw` of a random block (index lookup in LevelDB, a ranged read of the
 // CAR blob, the block re-hashed, the spec's headers) against `GET /blob/<car>` with the `Range` of
-// the same block's bytes (the socket fast path: no lookup, no hash). wrk (one thread, Lua picking
+// the same block's bytes (the socket fast path: no lookup, no hash). wrk (lib/wrk-list.mjs, picking
 // a random block per request) at concurrency 16, rounds interleaved, medians compared: req/s.
 // Target: the gateway at >= 0.8x the blob ranges. Needs `wrk` (apt-get install wrk).
-import { execFile } from 'node:child_process'
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import { carOf, rawBlock } from '@strata/car/testing/data'
 import { configSchema, createContainer } from '@strata/server'
 import { varint } from 'multiformats'
 import { base58btc } from 'multiformats/bases/base58'
 import { median } from '../lib/measure.mjs'
 import { startStrata } from '../lib/servers.mjs'
+import { ensureWrk } from '../lib/wrk.mjs'
+import { runWrkList, writeListScript } from '../lib/wrk-list.mjs'
 
 export const name = 'ipfs-gateway'
 export const description =
   'GET /ipfs/<cid>?format=raw (1 KiB and 256 KiB blocks inside an imported CAR) vs GET /blob/<car> ranges of the same bytes, req/s'
 
-const run_ = promisify(execFile)
 const KiB = 1024
 
 /** A CAR of `count` random raw blocks of `size` bytes, with each block's data offset in it. */
@@ -46,48 +45,6 @@ function carWithOffsets(count, size) {
   return { car, blocks: placed }
 }
 
-/** A wrk Lua script sending each request to one of `requests` (path + headers) at random. */
-function luaScript(requests) {
-  const entries = requests.map(
-    ({ path, headers }) =>
-      `{ path = ${JSON.stringify(path)}, headers = { ${Object.entries(headers)
-        .map(([key, value]) => `[${JSON.stringify(key)}] = ${JSON.stringify(value)}`)
-        .join(', ')} } }`,
-  )
-  return `local requests = { ${entries.join(',\n')} }
-math.randomseed(os.time())
-request = function()
-  local r = requests[math.random(#requests)]
-  return wrk.format("GET", r.path, r.headers)
-end
-`
-}
-
-async function wrk(url, script, seconds, connections) {
-  const { stdout } = await run_('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '-s', script, url], {
-    maxBuffer: 1 << 20,
-  })
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1])
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0)
-  if (!Number.isFinite(rps) || non2xx > 0) throw new Error(`wrk: ${non2xx} bad answers\n${stdout}`)
-  return rps
-}
-
-/** wrk, installed from Debian's packages when missing and this is root (as nginx is for http-download). */
-async function ensureWrk(log) {
-  const present = await run_('wrk', ['--version']).then(
-    () => true,
-    (error) => error.code !== 'ENOENT',
-  )
-  if (present) return
-  if (process.getuid?.() !== 0) throw new Error('wrk is not installed: apt-get install wrk')
-  log('  installing wrk (apt-get install wrk)')
-  await run_('apt-get', ['update', '-qq'])
-  await run_('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'wrk'], {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  })
-}
-
 /** Checks once that both routes answer the block's exact bytes. */
 async function verify(url, car, entry, blobPath) {
   const raw = new Uint8Array(await (await fetch(`${url}/ipfs/${entry.cid}?format=raw`)).arrayBuffer())
@@ -110,7 +67,7 @@ export async function run({ quick, log }) {
   await mkdir(logDir, { recursive: true })
   let server
   try {
-    await ensureWrk(log)
+    const wrk = await ensureWrk(log)
     // import the CARs with the library, on the data directory the server then opens
     const sets = { '1 KiB': carWithOffsets(2000, KiB), '256 KiB': carWithOffsets(64, 256 * KiB) }
     const config = configSchema.parse({
@@ -133,30 +90,28 @@ export async function run({ quick, log }) {
       await verify(server.url, set.car, set.blocks[1], set.blobPath)
       const gatewayScript = join(base, `gateway-${set.blocks[0].length}.lua`)
       const blobScript = join(base, `blob-${set.blocks[0].length}.lua`)
-      await writeFile(
+      await writeListScript(
         gatewayScript,
-        luaScript(
-          set.blocks.map((entry) => ({
-            path: `/ipfs/${entry.cid}?format=raw`,
-            headers: { Accept: 'application/vnd.ipld.raw' },
-          })),
-        ),
+        set.blocks.map((entry) => ({
+          path: `/ipfs/${entry.cid}?format=raw`,
+          headers: { Accept: 'application/vnd.ipld.raw' },
+        })),
       )
-      await writeFile(
+      await writeListScript(
         blobScript,
-        luaScript(
-          set.blocks.map((entry) => ({
-            path: set.blobPath,
-            headers: { Range: `bytes=${entry.offset}-${entry.offset + entry.length - 1}` },
-          })),
-        ),
+        set.blocks.map((entry) => ({
+          path: set.blobPath,
+          headers: { Range: `bytes=${entry.offset}-${entry.offset + entry.length - 1}` },
+        })),
       )
+      const load = async (script, secs) =>
+        (await runWrkList({ wrk, url: server.url, script, seconds: secs, connections })).rps
       const samples = { gateway: [], blob: [] }
-      await wrk(server.url, gatewayScript, 1, connections) // warm-up
-      await wrk(server.url, blobScript, 1, connections)
+      await load(gatewayScript, 1) // warm-up
+      await load(blobScript, 1)
       for (let round = 0; round < rounds; round++) {
-        samples.gateway.push(await wrk(server.url, gatewayScript, seconds, connections))
-        samples.blob.push(await wrk(server.url, blobScript, seconds, connections))
+        samples.gateway.push(await load(gatewayScript, seconds))
+        samples.blob.push(await load(blobScript, seconds))
         log(
           `  ${label} round ${round + 1}: gateway ${samples.gateway.at(-1).toFixed(0)}, blob range ${samples.blob.at(-1).toFixed(0)} req/s`,
         )
