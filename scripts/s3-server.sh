@@ -336,6 +336,9 @@ start_mon() {
     >>"$LOG_DIR/mon.$MON_ID.out" 2>&1 ||
     die_with_log "$LOG_DIR/mon.$MON_ID.log" "ceph-mon --mkfs failed"
   launch "mon.$MON_ID" ceph-mon -i "$MON_ID"
+  # Its pid file comes before it answers commands (it first elects itself leader): a command sent
+  # meanwhile fails with EPERM "problem getting command descriptions".
+  wait_for "mon.$MON_ID to answer" "$LOG_DIR/mon.$MON_ID.log" ceph_cli mon stat
 }
 
 osd_up() {
