@@ -35,11 +35,14 @@ export interface IpfsRequest {
   signal: AbortSignal
 }
 
-/** What to answer: status, headers and (GET only) the body; its first chunk was already read. */
+/**
+ * What to answer: status, headers and (GET only) the body: a verified block in hand, or chunks
+ * whose first was already read.
+ */
 export interface IpfsAnswer {
   status: 200 | 304
   headers: Record<string, string>
-  body?: AsyncIterable<Uint8Array>
+  body?: AsyncIterable<Uint8Array> | Uint8Array
 }
 
 /**
@@ -88,6 +91,8 @@ export async function answerIpfs(blocks: StrataBlockstore, request: IpfsRequest)
       throw missing(error)
     })
     headers['Content-Length'] = String(read.size)
+    // a block of a CAR is read and verified whole: sent in one write
+    if (read.bytes !== undefined) return { status: 200, headers, body: read.bytes }
     return { status: 200, headers, body: await started(cid, read.body) }
   }
   headers['Content-Type'] = CAR_CONTENT_TYPE
