@@ -153,14 +153,18 @@ export class StrataBlockstore implements Blockstore {
     }
   }
 
-  /** Whether the block can be read: an identity CID, a blob, or a block of an imported CAR. */
+  /**
+   * Whether the block can be read: an identity CID, a blob, or a block of an imported CAR (looked
+   * for in the order `prefer` names).
+   */
   async has(cid: CID, options: AbortOptions = {}): Promise<boolean> {
     const { signal } = options
     signal?.throwIfAborted()
     if (cid.multihash.code === IDENTITY) return true
     const io = signal ? { signal } : {}
-    if (await this.#blobs.has(cid.multihash, io)) return true
-    return this.#cars !== undefined && (await this.#cars.hasBlock(cid, io))
+    const inCars = async () => this.#cars !== undefined && (await this.#cars.hasBlock(cid, io))
+    if (this.#carsFirst) return (await inCars()) || (await this.#blobs.has(cid.multihash, io))
+    return (await this.#blobs.has(cid.multihash, io)) || (await inCars())
   }
 
   /**

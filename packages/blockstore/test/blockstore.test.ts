@@ -133,6 +133,24 @@ describe('StrataBlockstore (memory): what strata adds to the interface', () => {
     expect((await store.open(first)).source).toBe('car')
   })
 
+  it("prefer: 'cars': has() asks the block index first, without a blob lookup of the block", async () => {
+    const blobs = new VerifiedBlobStore({ backend: new MemoryObjectStore() })
+    const cars = new CarStore({ blobs, index: new MemoryBlockIndex(), records: new MemoryObjectStore() })
+    const inCar = rawBlock(bytesOf('in a CAR'))
+    await cars.importCar(carOf([inCar.cid], [inCar]))
+    const asked: string[] = []
+    const has = blobs.has.bind(blobs)
+    blobs.has = (digest, options) => {
+      asked.push(Buffer.from(digest.bytes).toString('hex'))
+      return has(digest, options)
+    }
+    const block = Buffer.from(inCar.cid.multihash.bytes).toString('hex')
+    expect(await new StrataBlockstore({ blobs, cars, prefer: 'cars' }).has(inCar.cid)).toBe(true)
+    expect(asked).not.toContain(block)
+    expect(await new StrataBlockstore({ blobs, cars }).has(inCar.cid)).toBe(true)
+    expect(asked).toContain(block) // blobs first (the default): the block's own blob is looked for
+  })
+
   it('read-only: every write is refused with ReadOnlyError, reads work', async () => {
     const { store, blobs } = memoryStore({ readOnly: true })
     const block = cborBlock({ hello: 'world' })
