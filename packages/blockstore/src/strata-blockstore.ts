@@ -46,7 +46,13 @@ export interface BlockRead {
   size: number
   /** Where it was found: a blob of its own, a CAR holding it, or the identity CID itself. */
   source: 'blob' | 'car' | 'identity'
+  /** The bytes, in chunks of at least `chunkSize` (a blob's: verified as they stream). */
   body: AsyncGenerator<Uint8Array>
+  /**
+   * The whole block, already verified, when it is in hand (a block of a CAR, an identity CID):
+   * one write instead of reading `body` (which then needs no closing: it holds no handle).
+   */
+  bytes?: Uint8Array
 }
 
 /**
@@ -147,14 +153,18 @@ export class StrataBlockstore implements Blockstore {
     }
   }
 
-  /** Whether the block can be read: an identity CID, a blob, or a block of an imported CAR. */
+  /**
+   * Whether the block can be read: an identity CID, a blob, or a block of an imported CAR (looked
+   * for in the order `prefer` names).
+   */
   async has(cid: CID, options: AbortOptions = {}): Promise<boolean> {
     const { signal } = options
     signal?.throwIfAborted()
     if (cid.multihash.code === IDENTITY) return true
     const io = signal ? { signal } : {}
-    if (await this.#blobs.has(cid.multihash, io)) return true
-    return this.#cars !== undefined && (await this.#cars.hasBlock(cid, io))
+    const inCars = async () => this.#cars !== undefined && (await this.#cars.hasBlock(cid, io))
+    if (this.#carsFirst) return (await inCars()) || (await this.#blobs.has(cid.multihash, io))
+    return (await this.#blobs.has(cid.multihash, io)) || (await inCars())
   }
 
   /**
@@ -187,7 +197,8 @@ export class StrataBlockstore implements Blockstore {
    * Opens a block for reading: its size, where it was found, and its bytes (in chunks of at least
    * `chunkSize`; a smaller block is one chunk). A blob's bytes are hashed as they stream and the
    * last chunk is held back until they verify; a block of a CAR is read and verified whole (it is
-   * at most the CAR's `maxBlockSize`). An HTTP answer can send headers once this resolves.
+   * at most the CAR's `maxBlockSize`) and is also given as `bytes`. An HTTP answer can send headers
+   * once this resolves.
    * @throws {NotFoundError} no blob and no imported CAR holds the block.
    * @throws {UnsupportedHashError} a blob exists under a hash function that cannot be verified.
    * @throws {DigestMismatchError} a block of a CAR does not verify (a blob's bytes: from `body`).
@@ -197,7 +208,7 @@ export class StrataBlockstore implements Blockstore {
     signal?.throwIfAborted()
     if (cid.multihash.code === IDENTITY) {
       const bytes = cid.multihash.digest
-      return { size: bytes.byteLength, source: 'identity', body: once(bytes) }
+      return { size: bytes.byteLength, source: 'identity', body: once(bytes), bytes }
     }
     const io = signal ? { signal } : {}
     const found = this.#carsFirst
@@ -213,7 +224,7 @@ export class StrataBlockstore implements Blockstore {
    * @throws {NotFoundError} no blob and no imported CAR holds the block.
    * @throws {DigestMismatchError} a block of a CAR does not verify.
    */
-  async stat(cid: CID, options: AbortOptions = {}): Promise<Omit<BlockRead, 'body'>> {
+  async stat(cid: CID, options: AbortOptions = {}): Promise<Omit<BlockRead, 'body' | 'bytes'>> {
     const { signal } = options
     signal?.throwIfAborted()
     if (cid.multihash.code === IDENTITY) return { size: cid.multihash.digest.byteLength, source: 'identity' }
@@ -269,8 +280,8 @@ export class StrataBlockstore implements Blockstore {
   async #fromCars(cid: CID, io: AbortOptions): Promise<BlockRead | undefined> {
     if (this.#cars === undefined) return undefined
     try {
-      const bytes = await this.#cars.getBlock(cid, io)
-      return { size: bytes.byteLength, source: 'car', body: once(plain(bytes)) }
+      const bytes = plain(await this.#cars.getBlock(cid, io))
+      return { size: bytes.byteLength, source: 'car', body: once(bytes), bytes }
     } catch (error) {
       if (isNamed(error, 'BlockNotFoundError')) return undefined
       throw error

@@ -133,6 +133,24 @@ describe('StrataBlockstore (memory): what strata adds to the interface', () => {
     expect((await store.open(first)).source).toBe('car')
   })
 
+  it("prefer: 'cars': has() asks the block index first, without a blob lookup of the block", async () => {
+    const blobs = new VerifiedBlobStore({ backend: new MemoryObjectStore() })
+    const cars = new CarStore({ blobs, index: new MemoryBlockIndex(), records: new MemoryObjectStore() })
+    const inCar = rawBlock(bytesOf('in a CAR'))
+    await cars.importCar(carOf([inCar.cid], [inCar]))
+    const asked: string[] = []
+    const has = blobs.has.bind(blobs)
+    blobs.has = (digest, options) => {
+      asked.push(Buffer.from(digest.bytes).toString('hex'))
+      return has(digest, options)
+    }
+    const block = Buffer.from(inCar.cid.multihash.bytes).toString('hex')
+    expect(await new StrataBlockstore({ blobs, cars, prefer: 'cars' }).has(inCar.cid)).toBe(true)
+    expect(asked).not.toContain(block)
+    expect(await new StrataBlockstore({ blobs, cars }).has(inCar.cid)).toBe(true)
+    expect(asked).toContain(block) // blobs first (the default): the block's own blob is looked for
+  })
+
   it('read-only: every write is refused with ReadOnlyError, reads work', async () => {
     const { store, blobs } = memoryStore({ readOnly: true })
     const block = cborBlock({ hello: 'world' })
@@ -220,9 +238,36 @@ describe('StrataBlockstore (flatfs): a block changed on disk is never returned',
       expect(received.reduce((sum, chunk) => sum + chunk.byteLength, 0)).toBeLessThan(size)
     },
   )
+
+  it('a block inside a CAR, one byte flipped: open fails with DigestMismatchError, no bytes', async () => {
+    const blobs = new VerifiedBlobStore({ backend })
+    const cars = new CarStore({ blobs, index: new MemoryBlockIndex(), records: new MemoryObjectStore() })
+    const store = new StrataBlockstore({ blobs, cars, prefer: 'cars' })
+    const block = rawBlock(new Uint8Array(4096).map((_, i) => i % 251))
+    const car = carOf([block.cid], [block])
+    const { digest } = await cars.importCar(car)
+    expect((await store.open(block.cid)).bytes).toEqual(block.bytes)
+    const key = new Base32KeyEncoder().encode(digest)
+    const file = join(dir, shardOf(key), `${key}.data`)
+    const bytes = await readFile(file)
+    bytes[bytes.byteLength - 10] = (bytes[bytes.byteLength - 10] as number) ^ 0xff
+    await writeFile(file, bytes)
+    expect((await rejectionOf(store.open(block.cid))).name).toBe('DigestMismatchError')
+  })
 })
 
 describe('StrataBlockstore.open and stat: what an HTTP answer needs before its headers', () => {
+  it('a block of a CAR, or an identity CID, is opened with its verified bytes in hand', async () => {
+    const { store, cars } = memoryStore()
+    const inCar = rawBlock(bytesOf('in a CAR'))
+    await cars.importCar(carOf([inCar.cid], [inCar]))
+    const read = await store.open(inCar.cid)
+    expect(read).toMatchObject({ size: inCar.bytes.byteLength, source: 'car', bytes: inCar.bytes })
+    expect(await all(read.body)).toEqual([inCar.bytes])
+    const identity = rawBlock(bytesOf('x'), 'identity')
+    expect((await store.open(identity.cid)).bytes).toEqual(bytesOf('x'))
+  })
+
   it('stat answers size and source without opening a body; a body returned unread releases the backend', async () => {
     const backend = new MemoryObjectStore()
     let opened = 0
@@ -265,6 +310,7 @@ describe('StrataBlockstore.open and stat: what an HTTP answer needs before its h
     released = 0
     const read = await store.open(blob.cid)
     expect(read).toMatchObject({ size: 100_000, source: 'blob' })
+    expect(read.bytes).toBeUndefined() // a blob streams, verified as it goes
     await read.body.return(undefined)
     expect([opened, released]).toEqual([1, 1])
   })

@@ -35,11 +35,14 @@ export interface IpfsRequest {
   signal: AbortSignal
 }
 
-/** What to answer: status, headers and (GET only) the body; its first chunk was already read. */
+/**
+ * What to answer: status, headers and (GET only) the body: a verified block in hand, or chunks
+ * whose first was already read.
+ */
 export interface IpfsAnswer {
   status: 200 | 304
   headers: Record<string, string>
-  body?: AsyncIterable<Uint8Array>
+  body?: AsyncIterable<Uint8Array> | Uint8Array
 }
 
 /**
@@ -50,19 +53,14 @@ export interface IpfsAnswer {
  *   not here), 500 (a stored block does not match its CID; logged, never served).
  */
 export async function answerIpfs(blocks: StrataBlockstore, request: IpfsRequest): Promise<IpfsAnswer> {
-  const cid = parsed(request.cid)
+  const { cid, name } = parsed(request.cid)
   const answer = negotiate({ query: request.query, accept: request.header('accept') })
-  const name = cid.toString()
   const headers: Record<string, string> = {
-    'Cache-Control': BLOB_CACHE_CONTROL,
-    'X-Content-Type-Options': 'nosniff',
-    'Accept-Ranges': 'none',
+    ...GATEWAY_HEADERS,
     'X-Ipfs-Path': `/ipfs/${request.cid}`,
     'X-Ipfs-Roots': name,
-    Vary: 'Accept',
-    ...PUBLIC_READ_CORS,
-    ...(answer.negotiated ? { 'Content-Location': contentLocation(request, answer.format) } : {}),
   }
+  if (answer.negotiated) headers['Content-Location'] = contentLocation(request, answer.format)
   const filename = request.query('filename')
   const opaque = answer.format === 'raw' ? `"${name}.raw"` : `"${name}.car.${answer.scope}.dfs.n"`
   headers.ETag = answer.format === 'raw' ? opaque : `W/${opaque}`
@@ -88,6 +86,8 @@ export async function answerIpfs(blocks: StrataBlockstore, request: IpfsRequest)
       throw missing(error)
     })
     headers['Content-Length'] = String(read.size)
+    // a block of a CAR is read and verified whole: sent in one write
+    if (read.bytes !== undefined) return { status: 200, headers, body: read.bytes }
     return { status: 200, headers, body: await started(cid, read.body) }
   }
   headers['Content-Type'] = CAR_CONTENT_TYPE
@@ -103,18 +103,31 @@ export async function answerIpfs(blocks: StrataBlockstore, request: IpfsRequest)
   return { status: 200, headers, body: await started(cid, car, missing) }
 }
 
-/** The most recently asked CIDs, parsed once (CID parsing shows on the per-request path). */
-const PARSED = new Map<string, CID>()
-const PARSED_CAPACITY = 1024
+/** The headers of every gateway answer (304 included) that do not depend on the request. */
+const GATEWAY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Cache-Control': BLOB_CACHE_CONTROL,
+  'X-Content-Type-Options': 'nosniff',
+  'Accept-Ranges': 'none',
+  Vary: 'Accept',
+  ...PUBLIC_READ_CORS,
+})
 
-/** `parseCid`, remembered for valid CIDs (a bad one throws each time). */
-function parsed(text: string): CID {
+/**
+ * The most recently asked CIDs, parsed once with their canonical string (multibase decoding and
+ * encoding show on the per-request path); as many as `/block` keeps (oldest dropped first).
+ */
+const PARSED = new Map<string, { cid: CID; name: string }>()
+const PARSED_CAPACITY = 16_384
+
+/** `parseCid` and the CID's string, remembered for valid CIDs (a bad one throws each time). */
+function parsed(text: string): { cid: CID; name: string } {
   const found = PARSED.get(text)
   if (found !== undefined) return found
   const cid = parseCid(text)
+  const entry = { cid, name: cid.toString() }
   if (PARSED.size >= PARSED_CAPACITY) PARSED.delete(PARSED.keys().next().value as string)
-  PARSED.set(text, cid)
-  return cid
+  PARSED.set(text, entry)
+  return entry
 }
 
 /**

@@ -47,9 +47,10 @@ export function ipfsSocketReads(
     errorHeaders: PUBLIC_READ_CORS,
     ...(sends === undefined ? {} : { sends }),
     ...(logger === undefined ? {} : { logger }),
-    answer: (cid, request) => {
-      const params = request.search === '' ? undefined : new URLSearchParams(request.search)
-      return answerIpfs(blocks, { ...request, cid, query: (name) => params?.get(name) ?? undefined })
+    answer: (cid, { method, header, signal, search }) => {
+      const params = search === '' ? undefined : new URLSearchParams(search)
+      const query = (name: string) => params?.get(name) ?? undefined
+      return answerIpfs(blocks, { method, cid, query, search, header, signal })
     },
   })
 }

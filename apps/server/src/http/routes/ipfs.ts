@@ -80,7 +80,10 @@ export function ipfsRoutes(options: IpfsRoutesOptions) {
     })
     const onError = (error: unknown) =>
       logger?.error({ err: error, path: url.pathname }, 'gateway body failed mid-response')
-    const body = answer.body === undefined ? null : toReadableStream(answer.body, onError)
+    const body =
+      answer.body === undefined || answer.body instanceof Uint8Array
+        ? (answer.body ?? null)
+        : toReadableStream(answer.body, onError)
     return new Response(body, { status: answer.status, headers: answer.headers })
   })
   router.openAPIRegistry.registerPath(contentPath)
