@@ -9,7 +9,7 @@ import { carOf, rawBlock, sampleDag } from '@strata/car/testing/data'
 import { pino } from 'pino'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { configSchema } from '../../src/config/index.js'
-import { ipfsSocketReads } from '../../src/http/routes/ipfs-socket.js'
+import { ipfsSocketReads } from '../../src/http/routes/ipfs/index.js'
 import { type RunningServer, startServer } from '../../src/server.js'
 
 /** Headers either transport may send differently without it meaning anything. */

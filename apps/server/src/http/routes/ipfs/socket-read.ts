@@ -8,12 +8,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { StrataBlockstore } from '@strata/blockstore'
-import type { RequestRecorder } from '../../observability/request-middleware.js'
-import type { ErrorLogger } from '../error-response.js'
-import { PUBLIC_READ_CORS } from '../protocol/cors.js'
-import type { ResponseSends } from '../protocol/response-sends.js'
-import { socketReads } from '../socket-answer.js'
-import { answerIpfs } from './ipfs-answer.js'
+import type { RequestRecorder } from '../../../observability/request-middleware.js'
+import type { ErrorLogger } from '../../error-response.js'
+import { PUBLIC_READ_CORS } from '../../protocol/cors.js'
+import type { ResponseSends } from '../../protocol/response-sends.js'
+import { socketReads } from '../../socket-answer.js'
+import { answerIpfs } from './answer.js'
 
 /** The route label of gateway reads in metrics and the request log. */
 export const IPFS_READ_ROUTE = '/ipfs/:cid'

@@ -7,18 +7,18 @@
  */
 import type { StrataBlockstore } from '@strata/blockstore'
 import type { CID } from 'multiformats/cid'
-import { HttpError } from '../../errors.js'
-import { parseCid } from '../protocol/cid.js'
-import { ifNoneMatchMatches } from '../protocol/conditionals.js'
-import { PUBLIC_READ_CORS } from '../protocol/cors.js'
+import { HttpError } from '../../../errors.js'
+import { parseCid } from '../../protocol/cid.js'
+import { ifNoneMatchMatches } from '../../protocol/conditionals.js'
+import { PUBLIC_READ_CORS } from '../../protocol/cors.js'
 import {
   attachment,
   CAR_CONTENT_TYPE,
   negotiate,
   RAW_MEDIA_TYPE,
   type TrustlessAnswer,
-} from '../protocol/trustless.js'
-import { BLOB_CACHE_CONTROL } from './blobs/answer.js'
+} from '../../protocol/trustless.js'
+import { BLOB_CACHE_CONTROL } from '../blobs/answer.js'
 
 /** A gateway request, whatever carried it. */
 export interface IpfsRequest {

@@ -1,9 +1,9 @@
 import type { StrataBlockstore } from '@strata/blockstore'
-import { badRequest } from '../../errors.js'
-import { createRoute, createRouter, errorContent, z } from '../openapi.js'
-import { toReadableStream } from '../protocol/stream.js'
-import { CAR_CONTENT_TYPE, RAW_MEDIA_TYPE } from '../protocol/trustless.js'
-import { answerIpfs } from './ipfs-answer.js'
+import { badRequest } from '../../../errors.js'
+import { createRoute, createRouter, errorContent, z } from '../../openapi.js'
+import { toReadableStream } from '../../protocol/stream.js'
+import { CAR_CONTENT_TYPE, RAW_MEDIA_TYPE } from '../../protocol/trustless.js'
+import { answerIpfs } from './answer.js'
 
 /** Where a body that fails after its status was sent is reported (a pino logger fits). */
 export interface IpfsBodyErrorLogger {
