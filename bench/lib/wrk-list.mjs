@@ -9,24 +9,31 @@ import { threadsFor } from './wrk.mjs'
 
 const run = promisify(execFile)
 
-/** Writes to `file` a wrk script sending, for each request, one of `requests` ({ path, headers }) at random. */
+/**
+ * Writes to `file` a wrk script sending, for each request, one of `requests` ({ path, headers }) at
+ * random. The list goes to `file + '.tsv'` (a line per request: path, then a tab-separated `name`,
+ * `value` pair per header), read by each thread at start: a Lua chunk holds at most 65,536
+ * constants, far fewer than a big list inlined in the script would need.
+ */
 export async function writeListScript(file, requests, seed = 1) {
-  const lua = (value) => JSON.stringify(value)
-  const entries = requests.map(
-    ({ path, headers = {} }) =>
-      `{ path = ${lua(path)}, headers = { ${Object.entries(headers)
-        .map(([key, value]) => `[${lua(key)}] = ${lua(value)}`)
-        .join(', ')} } }`,
-  )
+  const lines = requests.map(({ path, headers = {} }) => [path, ...Object.entries(headers).flat()].join('\t'))
+  await writeFile(`${file}.tsv`, `${lines.join('\n')}\n`)
   await writeFile(
     file,
-    `local requests = { ${entries.join(',\n')} }
+    `local requests = {}
 local threads = 0
 function setup(thread)
   threads = threads + 1
   thread:set("thread_number", threads)
 end
 function init(args)
+  for line in io.lines(${JSON.stringify(`${file}.tsv`)}) do
+    local fields = {}
+    for field in line:gmatch("[^\t]+") do fields[#fields + 1] = field end
+    local headers = {}
+    for i = 2, #fields - 1, 2 do headers[fields[i]] = fields[i + 1] end
+    requests[#requests + 1] = { path = fields[1], headers = headers }
+  end
   math.randomseed(${Number(seed)} + 7919 * thread_number)
 end
 function request()
@@ -59,7 +66,9 @@ export async function runWrkList({ wrk, url, script, seconds, connections }) {
     script,
     url,
   ]
-  const { stdout } = await run(wrk.path, args, { maxBuffer: 1 << 20 })
+  const { stdout, stderr } = await run(wrk.path, args, { maxBuffer: 1 << 20 })
+  // wrk reports a script error on stderr and goes on with plain `GET /`
+  if (stderr.trim() !== '') throw new Error(`wrk: ${stderr.trim()}`)
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1])
   const bad = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0)
   const socket = /Socket errors: (.*)/.exec(stdout)?.[1]
