@@ -98,6 +98,7 @@ export function createApp(options: CreateAppOptions): StrataApp {
     '/',
     carImportRoutes({
       cars: cradle.cars,
+      owners: cradle.owners,
       authToken: () => cradle.authToken,
       maxSize: cradle.config.server.maxBlobSize,
       publicUrl: context.publicUrl,

@@ -8,6 +8,8 @@ import { resolveTarget, resolveToken } from './target.js'
 /** Options of `strata import`. */
 export interface ImportOptions {
   file: string
+  /** A DID that then holds the CAR (`POST /car?owner=`). */
+  owner?: string
   url?: string
   token?: string
   config?: string
@@ -23,7 +25,7 @@ interface Imported {
 }
 
 /**
- * `strata import <file.car> [--url base] [--token t]`: streams the CAR to `POST /car` with its
+ * `strata import <file.car> [--owner did] [--url base] [--token t]`: streams the CAR to `POST /car` with its
  * `Content-Length` (a progress bar on stderr), then prints `digest <z…>`, one `root <cid>` line
  * per root, `blocks <n>` and `index <cid>` on stdout.
  * @throws {CliError} exit 1 on an HTTP or network failure (with the server's error: a malformed
@@ -39,7 +41,7 @@ export async function importCar(io: CliIo, options: ImportOptions): Promise<numb
   const token = await resolveToken(io, options.token, options.config, target.config)
   const response = await sendFile(io, {
     method: 'POST',
-    url: `${target.url}/car`,
+    url: `${target.url}/car${options.owner === undefined ? '' : `?owner=${encodeURIComponent(options.owner)}`}`,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/vnd.ipld.car' },
     path,
     size: info.size,

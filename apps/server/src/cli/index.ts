@@ -17,7 +17,7 @@ commands:
                                           download a blob (or a byte range) to stdout or a file
   put <file> [--space <did>] [--url <base>] [--token <token>]
                                           hash, allocate and upload a file; prints digest and URL
-  import <file.car> [--url <base>] [--token <token>]
+  import <file.car> [--owner <did>] [--url <base>] [--token <token>]
                                           import a CAR (every block verified); prints its digest,
                                           roots and block count
   export <cid> [-o <file.car>] [--url <base>]
@@ -71,7 +71,7 @@ const ALLOWED: Record<string, ReadonlyArray<keyof Values>> = {
   'config check': ['config'],
   get: ['range', 'output', 'url', 'config'],
   put: ['space', 'url', 'token', 'config'],
-  import: ['url', 'token', 'config'],
+  import: ['owner', 'url', 'token', 'config'],
   export: ['output', 'url', 'config'],
   inspect: ['url', 'config'],
   'identity generate': ['output'],
@@ -190,6 +190,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     case 'import':
       return (await import('./import.js')).importCar(io, {
         file: arg,
+        ...opt('owner'),
         ...opt('url'),
         ...opt('token'),
         ...opt('config'),

@@ -70,6 +70,16 @@ describe('strata import', () => {
     expect(again.stdout.toString()).toBe(first.stdout.toString())
   })
 
+  it("--owner makes the CAR the owner's (owner stat counts it); an owner that is not a DID exits 1", async () => {
+    const owned = await strata(['import', 'sample.car', '--owner', 'did:plc:cliowner'])
+    expect(owned.code).toBe(0)
+    const stat = await strata(['owner', 'stat', 'did:plc:cliowner'])
+    expect(JSON.parse(stat.stdout.toString())).toMatchObject({ blobs: 1, bytes: car.byteLength })
+    const bad = await strata(['import', 'sample.car', '--owner', 'nobody'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toMatch(/400 InvalidDidError/)
+  })
+
   it('exits 1 with the server error (naming the byte offset) for a malformed CAR; 1 for a missing file', async () => {
     await writeFile(join(dir, 'cut.car'), car.subarray(0, car.length - 5))
     const cut = await strata(['import', 'cut.car'])

@@ -37,12 +37,18 @@ export function carApp(maxSize = 1024 * 1024) {
   app.onError(errorHandler({ logger }))
   app.notFound(routeNotFound)
   app.use('*', cors())
-  app.route('/', carImportRoutes({ cars, authToken: () => TOKEN, maxSize, publicUrl: PUBLIC }))
+  // `?owner=` memberships are recorded here; the real OwnerStore is tested in http-owners-gc.test.ts
+  const owned: { did: string; size: number }[] = []
+  const owners = {
+    add: async (did: string, blob: { size: number }) => Boolean(owned.push({ did, size: blob.size })),
+  }
+  app.route('/', carImportRoutes({ cars, owners, authToken: () => TOKEN, maxSize, publicUrl: PUBLIC }))
   app.route('/', carExportRoutes({ cars, logger }))
   app.route('/', blockReadRoutes({ cars }))
   return {
     app,
     cars,
+    owned,
     blobs,
     blobsBackend,
     logged,

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
+import { carOf, sampleDag } from '@strata/car/testing/data'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { auth, BACKENDS, type ContentCtx, json, useContentCtx, z } from '../helpers/content-ctx.js'
+import { auth, BACKENDS, type ContentCtx, car, json, useContentCtx, z } from '../helpers/content-ctx.js'
 import { expectError } from '../helpers/http-write-fixtures.js'
 
 const space = 'did:key:z6MkrZ1r5XBFZjBU34qyD8fueMbMRkKw17BZaq2ivKFjnz2z'
@@ -70,6 +71,51 @@ describe.each(BACKENDS)('owners and gc routes on %s', (backend) => {
     expect(real).toMatchObject({ scanned: 2, live: 1, young: 0, deleted: 1, bytesFreed: 80, dryRun: false })
     expect(await ctx.cradle.blobs.has(garbage.digest)).toBe(false)
     expect(await ctx.cradle.blobs.has(kept)).toBe(true)
+  })
+})
+
+describe.each(BACKENDS)('POST /car?owner= on %s', (backend) => {
+  const current = useContentCtx(backend, { graceMs: 0 })
+  const owner = 'did:plc:carowner'
+
+  it("makes the imported CAR the owner's: stat counts it, gc keeps it until the owner is wiped", async () => {
+    const ctx = current()
+    const { root, blocks } = sampleDag()
+    const bytes = carOf([root], blocks)
+    const res = await ctx.app.request(`/car?owner=${owner}`, { method: 'POST', headers: car, body: bytes })
+    expect(res.status).toBe(201)
+    const { digest, size } = (await res.json()) as { digest: string; size: number }
+    expect(size).toBe(bytes.byteLength)
+    expect(await (await ctx.app.request(`/owners/${owner}`)).json()).toMatchObject({ blobs: 1, bytes: size })
+    const page = (await (await ctx.app.request(`/owners/${owner}/blobs`)).json()) as {
+      blobs: { digest: string }[]
+    }
+    expect(page.blobs.map((blob) => blob.digest)).toEqual([digest])
+    // held: a collection keeps the CAR (and its index archive) and its blocks stay readable
+    await ctx.app.request('/gc', { method: 'POST', headers: auth })
+    expect((await ctx.app.request(`/block/${root}`)).status).toBe(200)
+    // the owner wiped, the CAR is garbage
+    await ctx.app.request(`/owners/${owner}`, { method: 'DELETE', headers: auth })
+    const collected = (await (await ctx.app.request('/gc', { method: 'POST', headers: auth })).json()) as {
+      deleted: number
+    }
+    expect(collected.deleted).toBeGreaterThanOrEqual(1)
+    expect((await ctx.app.request(`/block/${root}`)).status).toBe(404)
+  })
+
+  it('refuses an owner that is not a DID with 400, before storing anything', async () => {
+    const ctx = current()
+    const { root, blocks } = sampleDag()
+    const res = await ctx.app.request('/car?owner=nobody', {
+      method: 'POST',
+      headers: car,
+      body: carOf([root], blocks),
+    })
+    await expectError(res, 400, 'InvalidDidError')
+    expect((await ctx.app.request(`/block/${root}`)).status).toBe(404)
+    const records = []
+    for await (const record of ctx.cradle.cars.cars()) records.push(record)
+    expect(records).toEqual([])
   })
 })
 

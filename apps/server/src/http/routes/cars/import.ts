@@ -1,4 +1,5 @@
 import type { CarStore, ImportResult } from '@strata/car'
+import { checkDid, type OwnerStore } from '@strata/stores/owner'
 import type { MiddlewareHandler } from 'hono'
 import { base58btc } from 'multiformats/bases/base58'
 import { HttpError } from '../../../errors.js'
@@ -11,6 +12,8 @@ import { blobLocation } from '../context.js'
 /** Options for {@link carImportRoutes}. */
 export interface CarImportRoutesOptions {
   cars: CarStore
+  /** Where `?owner=<did>` records the imported CAR as the owner's (its membership keeps it from GC). */
+  owners: Pick<OwnerStore, 'add'>
   /** The bearer token, read at each request. */
   authToken: () => string
   /** The largest CAR accepted, in bytes (`server.maxBlobSize`). */
@@ -40,13 +43,25 @@ const importCar = createRoute({
     'The body streams (Content-Length, or chunked). An optional `Content-Digest: sha-256=:<base64>:` ' +
     '(RFC 9530) is checked. All or nothing: on any error nothing is stored.',
   security: [{ bearer: [] }],
-  request: { body: { required: true, content: { [CAR_CONTENT_TYPE]: binary } } },
+  request: {
+    query: z.object({
+      owner: z.string().optional().openapi({
+        description: 'A DID that then holds the CAR (strata owner stat / wipe)',
+        example: 'did:plc:abc',
+      }),
+    }),
+    body: { required: true, content: { [CAR_CONTENT_TYPE]: binary } },
+  },
   responses: {
     200: { description: 'Already imported; nothing written', content: imported },
     201: { description: 'Imported; Location: the CAR blob', content: imported },
-    400: errorContent('Malformed CAR (with the byte offset), unsupported block hash, bad Content-Digest'),
+    400: errorContent(
+      'Malformed CAR (with the byte offset), unsupported block hash, bad Content-Digest, owner not a DID',
+    ),
     401: errorContent('Missing or wrong bearer token'),
-    409: errorContent('A block does not hash to its CID (names it), or the CAR to its Content-Digest'),
+    409: errorContent(
+      'A block does not hash to its CID (names it), the CAR to its Content-Digest, or the CAR is being collected',
+    ),
     411: errorContent('Content-Digest without Content-Length'),
     413: errorContent('Over server.maxBlobSize, or a block / header over its limit'),
   },
@@ -63,7 +78,7 @@ const closeOnError: MiddlewareHandler = async (c, next) => {
 
 /** `POST /car` (bearer): the CAR importer. Small on purpose: parameters go into `importCar`'s options. */
 export function carImportRoutes(options: CarImportRoutesOptions) {
-  const { cars, maxSize, publicUrl } = options
+  const { cars, owners, maxSize, publicUrl } = options
   return createRouter().openapi(
     { ...importCar, middleware: [closeOnError, bearerAuth(options.authToken)] as const },
     async (c) => {
@@ -72,6 +87,8 @@ export function carImportRoutes(options: CarImportRoutesOptions) {
       if (digest !== undefined && size === undefined) {
         throw new HttpError(411, 'LengthRequired', 'content-digest is checked only with a content-length')
       }
+      // checked before anything is read or stored
+      const owner = ownerOf(c.req.query('owner'))
       const signal = c.req.raw.signal
       const body = atMost((c.req.raw.body ?? []) as AsyncIterable<Uint8Array>, maxSize)
       const result = await cars.importCar(body, {
@@ -79,12 +96,20 @@ export function carImportRoutes(options: CarImportRoutesOptions) {
         ...(size === undefined ? {} : { size }),
         ...(digest === undefined ? {} : { digest }),
       })
+      // The CAR is stored, nothing points at it yet: the membership is the pointer, confirmed with GC.
+      if (owner !== undefined)
+        await owners.add(owner, { digest: result.digest, size: result.size }, { signal })
       const z = base58btc.encode(result.digest.bytes)
       return c.json(answerOf(result, z), result.created ? 201 : 200, {
         Location: blobLocation(publicUrl, z),
       })
     },
   )
+}
+
+/** The `owner` query parameter, checked. @throws {InvalidDidError} (400) */
+function ownerOf(owner: string | undefined): string | undefined {
+  return owner === undefined ? undefined : checkDid(owner)
 }
 
 /** The JSON answer of an import. */
