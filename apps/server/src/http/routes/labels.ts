@@ -4,6 +4,7 @@ import { bearerAuth } from '../middleware/bearer.js'
 import { jsonBody } from '../middleware/json-body.js'
 import { createRoute, createRouter, errorContent, z } from '../openapi.js'
 import type { RouteContext } from './context.js'
+import { pageLimit } from './page-query.js'
 
 const LabelSchema = z
   .object({
@@ -30,12 +31,7 @@ const NameParam = z.object({
 const ListQuery = z.object({
   prefix: z.string().optional().openapi({ description: 'Names starting with this (UTF-8); default all' }),
   cursor: z.string().optional().openapi({ description: 'The last name of the previous page' }),
-  limit: z.coerce
-    .number({ error: 'expected an integer from 1 to 10000' })
-    .int({ error: 'expected an integer from 1 to 10000' })
-    .min(1, { error: 'expected an integer from 1 to 10000' })
-    .max(10_000, { error: 'expected an integer from 1 to 10000' })
-    .optional(),
+  limit: pageLimit,
 })
 
 /** Where the one-label routes are mounted: the name is the rest of the path, `/` included. */

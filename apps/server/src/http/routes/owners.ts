@@ -2,6 +2,7 @@ import { base58btc } from 'multiformats/bases/base58'
 import { bearerAuth } from '../middleware/bearer.js'
 import { createRoute, createRouter, errorContent, z } from '../openapi.js'
 import type { RouteContext } from './context.js'
+import { pageLimit } from './page-query.js'
 
 const DidParam = z.object({
   did: z
@@ -11,12 +12,7 @@ const DidParam = z.object({
 
 const PageQuery = z.object({
   cursor: z.string().optional().openapi({ description: 'The last digest of the previous page' }),
-  limit: z.coerce
-    .number({ error: 'expected an integer from 1 to 10000' })
-    .int({ error: 'expected an integer from 1 to 10000' })
-    .min(1, { error: 'expected an integer from 1 to 10000' })
-    .max(10_000, { error: 'expected an integer from 1 to 10000' })
-    .optional(),
+  limit: pageLimit,
 })
 
 const StatSchema = z
