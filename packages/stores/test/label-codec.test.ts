@@ -16,6 +16,9 @@ function reference(record: LabelRecord): Uint8Array {
     version: record.version,
     updatedAt: record.updatedAt,
     ...(record.owner === undefined ? {} : { owner: record.owner }),
+    ...(record.previous === undefined
+      ? {}
+      : { previous: CID.asCID(record.previous) ?? record.previous.bytes }),
   })
 }
 
@@ -40,6 +43,22 @@ describe('label records', () => {
       { deleted: true, version: '0123456789abcdef01234567', updatedAt: 2 ** 40 },
       { deleted: false, ref: await randomDigest(), version: 'x', updatedAt: 255, owner: undefined },
       { deleted: false, ref: await randomDigest(), version: 'x', updatedAt: 65_536, owner: undefined },
+      {
+        deleted: false,
+        ref: await randomCid(),
+        version: 'm',
+        updatedAt: 9,
+        owner: 'did:plc:x',
+        previous: await randomDigest(),
+      },
+      {
+        deleted: false,
+        ref: await randomDigest(),
+        version: 'n',
+        updatedAt: 1,
+        owner: undefined,
+        previous: await randomCid(),
+      },
     ]
     for (const record of records) {
       const bytes = encodeLabelRecord(record)
@@ -51,6 +70,7 @@ describe('label records', () => {
         expect(Buffer.from(read.ref.bytes)).toEqual(Buffer.from(record.ref.bytes))
         expect(CID.asCID(read.ref) !== null).toBe(CID.asCID(record.ref) !== null)
         expect(read.owner).toBe(record.owner)
+        expect(read.previous?.bytes).toEqual(record.previous?.bytes)
       }
     }
   })

@@ -86,12 +86,16 @@ export class ContentStore {
       const previous = await this.#labels.find(name, io)
       checkVersion(name, options.ifVersion, previous)
       if (owner !== undefined) await this.#owners?.addLabel(owner, name, io)
+      // A move records where the label pointed, so that collection keeps that content until the
+      // move is confirmed: undoing it must not name content deleted meanwhile.
+      const moving = previous !== undefined && !sameRef(previous.ref, content)
       let written: Label
       try {
         written = await this.#labels.set(name, content, {
           ...io,
           ifVersion: previous?.version ?? null,
           ...(owner === undefined ? {} : { owner }),
+          ...(moving ? { previous: previous.ref } : {}),
         })
       } catch (error) {
         if (owner !== undefined && previous?.owner !== owner) await this.#owners?.removeLabel(owner, name, io)
@@ -114,10 +118,14 @@ export class ContentStore {
         await this.#labels.revert(name, written.version, previous, io).catch(() => {})
         throw error
       }
+      // confirmed: the previous content may go (left recorded if this fails: kept until the next move)
+      const settled = moving
+        ? await this.#labels.settle(name, written.version, io).catch(() => undefined)
+        : undefined
       if (previous?.owner !== undefined && previous.owner !== owner) {
         await this.#owners?.removeLabel(previous.owner, name, io)
       }
-      return { label: written, created: previous === undefined }
+      return { label: settled ?? written, created: previous === undefined }
     }
   }
 

@@ -26,9 +26,10 @@ export interface Marks {
 /**
  * Marks every blob something references: each acceptance (from the keys alone), each owner
  * membership (owners being wiped included), each label (through what its ref resolves to: see
- * `ReferenceGuard.supporting`); then, for every imported CAR, a live CAR keeps its index blob and a
- * live index blob keeps its CAR. Allocations are not read here: they are many and short-lived, so
- * the collector asks only about the blobs nothing else keeps. Memory: one short string per live blob.
+ * `ReferenceGuard.supporting`; a label being moved, through its previous ref too); then, for every
+ * imported CAR, a live CAR keeps its index blob and a live index blob keeps its CAR. Allocations are
+ * not read here: they are many and short-lived, so the collector asks only about the blobs nothing
+ * else keeps. Memory: one short string per live blob.
  */
 export async function mark(sources: MarkSources, options: IOOptions = {}): Promise<Marks> {
   const live = new Set<string>()
@@ -37,6 +38,8 @@ export async function mark(sources: MarkSources, options: IOOptions = {}): Promi
   for await (const digest of sources.owners.members(options)) add(digest)
   for await (const label of sources.labels.entries('', options)) {
     for (const digest of await sources.guard.supporting(label.ref, options)) add(digest)
+    if (label.previous === undefined) continue
+    for (const digest of await sources.guard.supporting(label.previous, options)) add(digest)
   }
   const cars = new Map<string, MultihashDigest>()
   for await (const record of sources.cars.cars(options)) {

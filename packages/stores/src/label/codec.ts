@@ -1,7 +1,8 @@
 /**
- * A label's stored record, DAG-CBOR: `{ ref, version, updatedAt, owner? }` for a label (`ref` a CID
- * link, or the multihash's bytes), `{ version, updatedAt, deleted: true }` for a deleted one (a
- * tombstone: S3 has no conditional delete, so a compare-and-swap delete is a conditional write).
+ * A label's stored record, DAG-CBOR: `{ ref, version, updatedAt, owner?, previous? }` for a label
+ * (`ref` and `previous` a CID link, or the multihash's bytes; `previous` only while a move is being
+ * confirmed), `{ version, updatedAt, deleted: true }` for a deleted one (a tombstone: S3 has no
+ * conditional delete, so a compare-and-swap delete is a conditional write).
  *
  * Every label call encodes or decodes one, so this fixed shape is written and read directly, CBOR
  * head by head, in canonical DAG-CBOR (keys by length, then bytes; shortest heads): the bytes are
@@ -18,7 +19,15 @@ import { type ContentRef, isCid } from './refs.js'
 
 /** A label as stored: pointing somewhere, or deleted. */
 export type LabelRecord =
-  | { deleted: false; ref: ContentRef; version: string; updatedAt: number; owner: string | undefined }
+  | {
+      deleted: false
+      ref: ContentRef
+      version: string
+      updatedAt: number
+      owner: string | undefined
+      /** What the label pointed at before a move not yet confirmed (kept from collection until then). */
+      previous?: ContentRef | undefined
+    }
   | { deleted: true; version: string; updatedAt: number }
 
 /** Random bytes for versions, drawn from the system's CSPRNG a page at a time. */
@@ -47,24 +56,21 @@ export function encodeLabelRecord(record: LabelRecord): Uint8Array {
     out.text('deleted')
     out.byte(0xf5)
   } else {
-    out.head(5, record.owner === undefined ? 3 : 4)
+    out.head(5, 3 + (record.owner === undefined ? 0 : 1) + (record.previous === undefined ? 0 : 1))
     out.text('ref')
-    if (isCid(record.ref)) {
-      out.head(6, CID_TAG)
-      out.head(2, record.ref.bytes.byteLength + 1)
-      out.byte(0x00)
-      out.bytes(record.ref.bytes)
-    } else {
-      out.head(2, record.ref.bytes.byteLength)
-      out.bytes(record.ref.bytes)
-    }
+    out.ref(record.ref)
     if (record.owner !== undefined) {
       out.text('owner')
       out.text(record.owner)
     }
   }
+  // canonical order: keys by length, then bytes (ref, owner, version, previous, updatedAt)
   out.text('version')
   out.text(record.version)
+  if (!record.deleted && record.previous !== undefined) {
+    out.text('previous')
+    out.ref(record.previous)
+  }
   out.text('updatedAt')
   out.head(0, record.updatedAt)
   return out.done()
@@ -81,20 +87,24 @@ function readGeneric(bytes: Uint8Array): LabelRecord {
   const version = asString(read(map, 'version'), 'label.version')
   const updatedAt = asUint(read(map, 'updatedAt'), 'label.updatedAt')
   if (read(map, 'deleted') === true) return { deleted: true, version, updatedAt }
-  const stored = read(map, 'ref')
-  const cid = CID.asCID(stored)
-  let ref: ContentRef
-  if (cid !== null) ref = cid
-  else if (stored instanceof Uint8Array) ref = decodeDigest(stored)
-  else throw new TypeError('label.ref: expected a CID or multihash bytes')
+  const ref = refOf(read(map, 'ref'), 'label.ref')
   const owner = read(map, 'owner')
+  const previous = read(map, 'previous')
   return {
     deleted: false,
     ref,
     version,
     updatedAt,
     owner: owner === undefined ? undefined : asString(owner, 'label.owner'),
+    ...(previous === undefined ? {} : { previous: refOf(previous, 'label.previous') }),
   }
+}
+
+function refOf(stored: unknown, field: string): ContentRef {
+  const cid = CID.asCID(stored)
+  if (cid !== null) return cid
+  if (stored instanceof Uint8Array) return decodeDigest(stored)
+  throw new TypeError(`${field}: expected a CID or multihash bytes`)
 }
 
 /** The fast path: exactly the shape `encodeLabelRecord` writes, or undefined. */
@@ -102,21 +112,32 @@ function readFixed(bytes: Uint8Array): LabelRecord | undefined {
   try {
     const cursor = new Reader(bytes)
     const entries = cursor.head(5)
-    const fields: { ref?: ContentRef; owner?: string; version?: string; updatedAt?: number; deleted?: true } =
-      {}
+    const fields: {
+      ref?: ContentRef
+      owner?: string
+      version?: string
+      updatedAt?: number
+      deleted?: true
+      previous?: ContentRef
+    } = {}
     for (let i = 0; i < entries; i++) {
       const key = cursor.text()
       if (key === 'ref') fields.ref = cursor.ref()
       else if (key === 'owner') fields.owner = cursor.text()
+      else if (key === 'previous') fields.previous = cursor.ref()
       else if (key === 'version') fields.version = cursor.text()
       else if (key === 'updatedAt') fields.updatedAt = cursor.head(0)
       else if (key === 'deleted' && cursor.byte() === 0xf5) fields.deleted = true
       else return undefined
     }
-    const { ref, owner, version, updatedAt, deleted } = fields
+    const { ref, owner, version, updatedAt, deleted, previous } = fields
     if (!cursor.atEnd() || version === undefined || updatedAt === undefined) return undefined
-    if (deleted) return ref === undefined && owner === undefined ? { deleted, version, updatedAt } : undefined
-    return ref === undefined ? undefined : { deleted: false, ref, version, updatedAt, owner }
+    if (deleted)
+      return ref === undefined && owner === undefined && previous === undefined
+        ? { deleted, version, updatedAt }
+        : undefined
+    if (ref === undefined) return undefined
+    return { deleted: false, ref, version, updatedAt, owner, ...(previous === undefined ? {} : { previous }) }
   } catch {
     return undefined
   }
@@ -167,6 +188,19 @@ class Writer {
     this.#at += value.byteLength
   }
 
+  /** A ref: a CID as a tag-42 link, a multihash as its bytes. */
+  ref(value: ContentRef): void {
+    if (isCid(value)) {
+      this.head(6, CID_TAG)
+      this.head(2, value.bytes.byteLength + 1)
+      this.byte(0x00)
+      this.bytes(value.bytes)
+    } else {
+      this.head(2, value.bytes.byteLength)
+      this.bytes(value.bytes)
+    }
+  }
+
   done(): Uint8Array {
     return this.#buffer.slice(0, this.#at)
   }
@@ -181,7 +215,7 @@ class Writer {
 
 /** The record's keys, head and bytes, encoded once. */
 const KEYS = new Map(
-  ['ref', 'owner', 'version', 'updatedAt', 'deleted'].map((key) => [
+  ['ref', 'owner', 'version', 'previous', 'updatedAt', 'deleted'].map((key) => [
     key,
     Uint8Array.of(0x60 | key.length, ...encoder.encode(key)),
   ]),

@@ -25,6 +25,11 @@ export interface Label {
   updatedAt: Date
   /** The DID that owns the label, if any (an owner's wipe removes its labels). */
   owner?: string
+  /**
+   * While a move is being confirmed: what the label pointed at before. Garbage collection keeps it
+   * too, so that undoing the move never names content collected meanwhile; `settle` drops it.
+   */
+  previous?: ContentRef
 }
 
 /** Options for {@link Labels.set}. */
@@ -36,6 +41,8 @@ export interface SetLabelOptions extends IOOptions {
   ifVersion?: string | null
   /** The owning DID recorded in the label. Default none. */
   owner?: string
+  /** Recorded as the label's `previous` (a move to be confirmed; see `LabelStore.settle`). Default none. */
+  previous?: ContentRef
 }
 
 /** Options for {@link Labels.delete}. */
@@ -95,6 +102,8 @@ const MAX_RECORD_SIZE = 64 * 1024
 const NO_OPTIONS: IOOptions = Object.freeze({})
 /** Retries of an unconditional delete racing with other writers. */
 const DELETE_ATTEMPTS = 8
+/** Retries of a compare-and-swap whose object changed while the version it expects did not (a settle). */
+const SWAP_ATTEMPTS = 8
 
 /**
  * Labels over any object store whose keys may hold what base32hex makes (memory, LevelDB, S3), with
@@ -131,6 +140,7 @@ export class LabelStore implements Labels {
       version: newVersion(),
       updatedAt: Date.now(),
       owner: options.owner === undefined ? undefined : checkDid(options.owner),
+      ...(options.previous === undefined ? {} : { previous: asRef(options.previous) }),
     }
     const { ifVersion } = options
     if (ifVersion === undefined) await this.#write(key, record, undefined, options)
@@ -181,12 +191,34 @@ export class LabelStore implements Labels {
             version: to.version,
             updatedAt: to.updatedAt.getTime(),
             owner: to.owner,
+            ...(to.previous === undefined ? {} : { previous: to.previous }),
           }
     try {
       await this.#write(key, record, current.stored.etag, options)
       return true
     } catch (error) {
       if (isPreconditionFailed(error)) return false
+      throw error
+    }
+  }
+
+  /**
+   * Ends a confirmed move: drops `previous` from the label if it is still at `version` (the version
+   * stays: the label points where it did). Answers the label as it now is, or undefined when it has
+   * moved since or has no `previous`.
+   */
+  async settle(name: string, version: string, options: IOOptions = {}): Promise<Label | undefined> {
+    const key = labelKey(name)
+    const current = await this.#read(key, options)
+    if (current === undefined || current.record.deleted || current.record.version !== version)
+      return undefined
+    const { previous, ...record } = current.record
+    if (previous === undefined) return undefined
+    try {
+      await this.#write(key, record, current.stored.etag, options)
+      return labelOf(name, record)
+    } catch (error) {
+      if (isPreconditionFailed(error)) return undefined
       throw error
     }
   }
@@ -230,16 +262,18 @@ export class LabelStore implements Labels {
     record: LabelRecord,
     options: IOOptions,
   ): Promise<void> {
-    const current = await this.#read(key, options)
-    const live = current !== undefined && !current.record.deleted ? current.record.version : null
-    if (live !== ifVersion) throw new LabelConflictError(name, ifVersion, live)
-    try {
-      await this.#write(key, record, current === undefined ? null : current.stored.etag, options)
-    } catch (error) {
-      if (!isPreconditionFailed(error)) throw error
-      const now = await this.#read(key, options)
-      const version = now !== undefined && !now.record.deleted ? now.record.version : null
-      throw new LabelConflictError(name, ifVersion, version, { cause: error })
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.#read(key, options)
+      const live = current !== undefined && !current.record.deleted ? current.record.version : null
+      if (live !== ifVersion) throw new LabelConflictError(name, ifVersion, live)
+      try {
+        await this.#write(key, record, current === undefined ? null : current.stored.etag, options)
+        return
+      } catch (error) {
+        // another write came between the read and this one: a conflict, unless it kept the version
+        if (!isPreconditionFailed(error)) throw error
+        if (attempt === SWAP_ATTEMPTS) throw new LabelConflictError(name, ifVersion, live, { cause: error })
+      }
     }
   }
 
@@ -296,6 +330,7 @@ function labelOf(name: string, record: LabelRecord & { deleted: false }): Label 
     updatedAt: new Date(record.updatedAt),
   }
   if (record.owner !== undefined) label.owner = record.owner
+  if (record.previous !== undefined) label.previous = record.previous
   return label
 }
 

@@ -215,6 +215,23 @@ export function labelCases(ctx: SuiteContext): void {
       expect(await labels.find('fresh')).toBeUndefined()
     })
 
+    it('records a previous ref until settled; settling keeps the version, and a swap at it still holds', async () => {
+      const { labels } = fresh()
+      const before = await labels.set('move', await randomDigest())
+      const next = await randomDigest()
+      const moving = await labels.set('move', next, { ifVersion: before.version, previous: before.ref })
+      expect((await labels.get('move')).previous).toEqual(before.ref)
+      const { previous, ...plain } = moving
+      expect(previous).toEqual(before.ref)
+      expect(await labels.settle('move', moving.version)).toStrictEqual(plain)
+      expect(await labels.get('move')).toStrictEqual(plain)
+      expect(await labels.settle('move', moving.version)).toBeUndefined()
+      expect(await labels.settle('move', 'another version')).toBeUndefined()
+      // a writer holding the version read before the settle still wins its compare-and-swap
+      const after = await labels.set('move', await randomDigest(), { ifVersion: moving.version })
+      expect((await labels.get('move')).version).toBe(after.version)
+    })
+
     it('reads a ref written as text back the same', async () => {
       const { labels } = fresh()
       for (const text of [

@@ -1,5 +1,5 @@
 import { carOf, cborBlock, rawBlock } from '@strata/car/testing/data'
-import { GarbageCollector, type GarbageCollectorOptions, Lease } from '@strata/stores/gc'
+import { Condemned, GarbageCollector, type GarbageCollectorOptions, Lease } from '@strata/stores/gc'
 import { type Label, LabelStore } from '@strata/stores/label'
 import type { DID } from '@ucanto/interface'
 import { CID } from 'multiformats/cid'
@@ -192,6 +192,40 @@ export function gcCases(ctx: WorldContext): void {
       await w.condemned.remove(doomed.digest)
       await expect(write).rejects.toMatchObject({ name: 'ContentNotFoundError' })
       expect(await w.labels.get('moving')).toEqual(previous)
+    })
+
+    it('keeps what a label pointed at until its move is decided, so undoing the move loses nothing', async () => {
+      const w = await ctx.make()
+      const before = await w.blobs.add(bytes())
+      const previous: Label = await w.content.setLabel('moving', before.digest)
+      const doomed = await w.blobs.add(bytes())
+      await w.condemned.add(doomed.digest, 'earlier run')
+      const write = w.content.setLabel('moving', doomed.digest)
+      await new Promise((resolve) => setTimeout(resolve, 150))
+      // the move waits on the condemned blob; meanwhile another run marks the label as it is now
+      const moving = await w.labels.get('moving')
+      expect(moving.previous?.bytes).toEqual(before.digest.bytes)
+      const other = new Condemned({ backend: w.backends.records, prefix: 'gc/other/' })
+      const run = await collector(w, { condemned: other }).gc()
+      expect(run.deleted).toBe(0)
+      await w.blobs.delete(doomed.digest)
+      await w.condemned.remove(doomed.digest)
+      await expect(write).rejects.toMatchObject({ name: 'ContentNotFoundError' })
+      expect(await w.labels.get('moving')).toEqual(previous)
+      expect(await w.blobs.has(before.digest)).toBe(true)
+    })
+
+    it('lets the previous content go once a move is confirmed', async () => {
+      const w = await ctx.make()
+      const before = await w.blobs.add(bytes())
+      await w.content.setLabel('moved', before.digest)
+      const after = await w.blobs.add(bytes())
+      const moved = await w.content.setLabel('moved', after.digest)
+      expect(moved.previous).toBeUndefined()
+      expect(await w.labels.get('moved')).toEqual(moved)
+      expect((await w.gc.gc()).deleted).toBe(1)
+      expect(await w.blobs.has(before.digest)).toBe(false)
+      expect(await w.blobs.has(after.digest)).toBe(true)
     })
 
     it('gives up after waitMs while the blob stays condemned: ContentCollectingError', async () => {
