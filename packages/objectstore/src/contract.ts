@@ -52,6 +52,13 @@ export interface ObjectResult extends ObjectStat {
    * be read. Absent when streamed.
    */
   bytes?: Uint8Array
+  /**
+   * Gives `bytes`, or a chunk of `body`, back to the backend for reuse, once nothing refers to it
+   * any more (a server calls it when the socket has taken the chunk). Optional both ways: backends
+   * that reuse read buffers (flatfs) offer it, and a chunk never given back is garbage collected.
+   * Anything not from this result, or given back twice, is ignored.
+   */
+  recycle?: (chunk: Uint8Array) => void
 }
 
 /**

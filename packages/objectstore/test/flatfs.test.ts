@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -175,6 +176,40 @@ describe('FlatfsObjectStore layout', () => {
     await small.close()
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(await openFds()).toBeLessThanOrEqual(before)
+  })
+
+  it('reuses a read buffer given back with recycle, once, and never one still out', async () => {
+    const bytes = new Uint8Array(randomBytes(1024 * 1024))
+    await store.put('pooled', bytes.length, bytes)
+    const read = (start: number, end: number) => store.get('pooled', { range: { start, end } })
+    const first = await read(0, 65_535)
+    const second = await read(65_536, 131_071)
+    expect(first.bytes?.buffer).not.toBe(second.bytes?.buffer) // both out: never shared
+    const memory = first.bytes?.buffer
+    first.recycle?.(first.bytes as Uint8Array)
+    first.recycle?.(first.bytes as Uint8Array) // twice: ignored
+    first.recycle?.(new Uint8Array(65_536)) // not the store's: ignored
+    const third = await read(1000, 60_999) // the same size class (64 KiB)
+    expect(third.bytes?.buffer).toBe(memory)
+    const fourth = await read(1000, 60_999)
+    expect(fourth.bytes?.buffer).not.toBe(memory) // given back once, handed out once
+    for (const [result, start] of [
+      [second, 65_536],
+      [third, 1000],
+      [fourth, 1000],
+    ] as const) {
+      expect(Buffer.from(result.bytes as Uint8Array)).toEqual(
+        Buffer.from(bytes.subarray(start, start + (result.bytes as Uint8Array).byteLength)),
+      )
+    }
+    // a streamed read's chunks come back the same way
+    const streamed = await store.get('pooled', { range: { start: 0 } })
+    for await (const chunk of streamed.body) {
+      expect(chunk.byteLength).toBe(256 * 1024)
+      streamed.recycle?.(chunk)
+    }
+    const again = await store.get('pooled', { range: { start: 0, end: 200_000 } })
+    expect(Buffer.from(again.bytes as Uint8Array)).toEqual(Buffer.from(bytes.subarray(0, 200_001)))
   })
 
   it('refuses use before open()', async () => {

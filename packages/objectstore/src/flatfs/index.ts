@@ -33,6 +33,7 @@ import {
   TEMP_DIR,
 } from './layout.js'
 import { PositionedBody, readAt } from './positioned-body.js'
+import { ReadBuffers } from './read-buffers.js'
 
 const openFd = promisify(openCallback)
 
@@ -92,6 +93,8 @@ export class FlatfsObjectStore implements ObjectStore {
   readonly #writeBufferSize: number
   readonly #lock = new KeyLock()
   readonly #handles: HandleCache
+  readonly #buffers = new ReadBuffers()
+  readonly #recycle = (chunk: Uint8Array) => this.#buffers.recycle(chunk)
   #unlock: (() => Promise<void>) | undefined
 
   constructor(options: FlatfsObjectStoreOptions) {
@@ -162,7 +165,8 @@ export class FlatfsObjectStore implements ObjectStore {
 
   /**
    * One positioned read into one buffer for a range up to `readChunkSize` (the handle comes from
-   * the cache of open files when it holds the key), else positioned reads of `readChunkSize`.
+   * the cache of open files when it holds the key), else positioned reads of `readChunkSize`. The
+   * buffers come from a pool the answer's `recycle` gives them back to.
    */
   async get(key: string, options: GetOptions = {}): Promise<ObjectResult> {
     const path = this.#pathOf(key)
@@ -179,14 +183,18 @@ export class FlatfsObjectStore implements ObjectStore {
       const found = statOf(lease.stats)
       const range = resolveRange(options.range, found.size)
       if (range.length <= this.#readChunkSize) {
-        const bytes = range.length === 0 ? new Uint8Array(0) : await readAt(lease, range.start, range.length)
+        const bytes =
+          range.length === 0
+            ? new Uint8Array(0)
+            : await readAt(lease, this.#buffers.take(range.length), range.start)
         lease.release()
-        return { ...found, range, body: single(bytes), bytes }
+        return { ...found, range, body: single(bytes), bytes, recycle: this.#recycle }
       }
       return {
         ...found,
         range,
-        body: new PositionedBody(lease, range.start, range.length, this.#readChunkSize, signal),
+        body: new PositionedBody(lease, this.#buffers, range, this.#readChunkSize, signal),
+        recycle: this.#recycle,
       }
     } catch (error) {
       lease.release()

@@ -1,4 +1,5 @@
 import type { HandleLease } from './handle-cache.js'
+import type { ReadBuffers } from './read-buffers.js'
 
 /**
  * The bytes `start … start + length - 1` of a leased file, read chunk by chunk with positioned
@@ -10,11 +11,20 @@ export class PositionedBody implements AsyncIterableIterator<Uint8Array> {
   readonly #lease: HandleLease
   readonly #chunkSize: number
   readonly #signal: AbortSignal | undefined
+  readonly #buffers: ReadBuffers
   #offset: number
   #remaining: number
 
-  constructor(lease: HandleLease, start: number, length: number, chunkSize: number, signal?: AbortSignal) {
+  constructor(
+    lease: HandleLease,
+    buffers: ReadBuffers,
+    range: { start: number; length: number },
+    chunkSize: number,
+    signal?: AbortSignal,
+  ) {
+    const { start, length } = range
     this.#lease = lease
+    this.#buffers = buffers
     this.#offset = start
     this.#remaining = length
     this.#chunkSize = chunkSize
@@ -33,7 +43,7 @@ export class PositionedBody implements AsyncIterableIterator<Uint8Array> {
     try {
       this.#signal?.throwIfAborted()
       const size = Math.min(this.#chunkSize, this.#remaining)
-      const chunk = await readAt(this.#lease, this.#offset, size)
+      const chunk = await readAt(this.#lease, this.#buffers.take(size), this.#offset)
       this.#offset += size
       this.#remaining -= size
       return { done: false, value: chunk }
@@ -52,11 +62,11 @@ export class PositionedBody implements AsyncIterableIterator<Uint8Array> {
 }
 
 /**
- * Exactly `size` bytes at `position` of the leased file, in one buffer.
+ * Fills `buffer` with the bytes at `position` of the leased file; answers it.
  * @throws {Error} the file is shorter than its size said (it was truncated behind our back).
  */
-export async function readAt(lease: HandleLease, position: number, size: number): Promise<Buffer> {
-  const buffer = Buffer.allocUnsafe(size)
+export async function readAt(lease: HandleLease, buffer: Buffer, position: number): Promise<Buffer> {
+  const size = buffer.byteLength
   let filled = 0
   while (filled < size) {
     const { bytesRead } = await lease.handle.read(buffer, filled, size - filled, position + filled)
