@@ -29,6 +29,8 @@ export interface SocketAnswer {
   status: number
   headers: Record<string, string>
   body?: AsyncIterable<Uint8Array> | Uint8Array
+  /** Gives each chunk of `body` back to the backend once the socket has taken it. */
+  recycle?: (chunk: Uint8Array) => void
 }
 
 /** Options for {@link socketReads}. */
@@ -98,8 +100,8 @@ export function socketReads(
           res.end()
           return finish(answer.status, 0, 'end')
         }
-        const { status, headers, body } = answer
-        const sent = await sendAnswer(res, { status, headers, body }, sends, signal)
+        const { status, headers, body, recycle } = answer
+        const sent = await sendAnswer(res, { status, headers, body, recycle }, sends, signal)
         if (sent.outcome instanceof Error && !signal.aborted) {
           logger?.error({ err: sent.outcome, path: req.url }, 'body failed mid-response')
         }

@@ -13,6 +13,8 @@ export interface StreamedAnswer {
   headers: Record<string, string>
   /** The body: chunks still to be read, or bytes in hand (sent in one `end`). */
   body: AsyncIterable<Uint8Array> | Uint8Array
+  /** Called with each chunk of `body` once the socket has taken it (the backend reuses its memory). */
+  recycle?: ((chunk: Uint8Array) => void) | undefined
 }
 
 /** What a send did: bytes handed to the socket, and how it ended. */
@@ -39,6 +41,7 @@ export async function sendAnswer(
   signal: AbortSignal,
 ): Promise<Sent> {
   const { budget, chunkBytes } = sends
+  const { recycle } = answer
   if (answer.body instanceof Uint8Array) return sendBytes(res, answer, answer.body, sends, signal)
   const chunks = answer.body[Symbol.asyncIterator]()
   let remaining = Number(answer.headers['Content-Length'] ?? Number.NaN)
@@ -64,12 +67,19 @@ export async function sendAnswer(
       remaining -= chunk.byteLength
       const held = lease
       if (remaining === 0) {
-        res.end(chunk, () => held.release())
+        res.end(chunk, () => {
+          held.release()
+          recycle?.(chunk)
+        })
         // The last byte is read: close the body (it has no more to give) so it releases its handle.
         await chunks.return?.()
         return { bytes, outcome: 'end' }
       }
-      if (!res.write(chunk, () => held.release())) await drained(res, signal)
+      const taken = (error?: Error | null) => {
+        held.release()
+        if (!error) recycle?.(chunk)
+      }
+      if (!res.write(chunk, taken)) await drained(res, signal)
       lease = await leaseFor()
       current = await chunks.next()
     }
@@ -99,7 +109,10 @@ async function sendBytes(
     sends.budget.tryAcquire(bytes.byteLength) ?? (await sends.budget.acquire(bytes.byteLength, signal))
   res.writeHead(answer.status, answer.headers)
   if (res.socket !== null) res.once('close', sends.watch(res.socket))
-  res.end(bytes, () => lease.release())
+  res.end(bytes, () => {
+    lease.release()
+    answer.recycle?.(bytes)
+  })
   return { bytes: bytes.byteLength, outcome: 'end' }
 }
 

@@ -35,6 +35,8 @@ export interface BlobAnswer {
   headers: Record<string, string>
   /** Chunks still to be read, or the bytes in one piece when the backend read them so. */
   body?: AsyncIterable<Uint8Array> | Uint8Array
+  /** Gives a chunk of `body` back to the backend once the socket has taken it (see `ObjectResult.recycle`). */
+  recycle?: (chunk: Uint8Array) => void
 }
 
 /** Options for {@link answerBlobRead}. */
@@ -126,9 +128,13 @@ async function answerWithSize(
   return { status: 206, headers, body: multipartBody(plan, read) }
 }
 
-/** `answer` with the read's bytes in one piece as its body, when the backend had them so (its body then holds nothing). */
+/**
+ * `answer` with the read's bytes in one piece as its body, when the backend had them so (its body
+ * then holds nothing), and the read's `recycle`: the body is the read's own, chunk for chunk.
+ */
 function withBytes(answer: BlobAnswer, read: BlobResult): BlobAnswer {
   if (read.bytes !== undefined) answer.body = read.bytes
+  if (read.recycle !== undefined) answer.recycle = read.recycle
   return answer
 }
 
