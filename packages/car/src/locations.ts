@@ -11,28 +11,9 @@ import type { BlockLocation, Entries } from './contract.js'
 
 const base32 = new Base32KeyEncoder()
 
-const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567'
-
-/**
- * The base32 name of a multihash (`ciq…` for sha2-256): lowercase unpadded RFC 4648, the
- * blob store's `Base32KeyEncoder` form, encoded here without its generic per-bit loop (index writes
- * name every block).
- */
+/** The base32 name of a multihash (`ciq…` for sha2-256): the blob store's `Base32KeyEncoder` form. */
 export function nameOf(digest: MultihashDigest): string {
-  const bytes = digest.bytes
-  let out = ''
-  let buffer = 0
-  let bits = 0
-  for (let index = 0; index < bytes.byteLength; index++) {
-    buffer = ((buffer << 8) | (bytes[index] as number)) & 0xffff
-    bits += 8
-    while (bits >= 5) {
-      bits -= 5
-      out += ALPHABET[(buffer >> bits) & 31]
-    }
-  }
-  if (bits > 0) out += ALPHABET[(buffer << (5 - bits)) & 31]
-  return out
+  return base32.encode(digest)
 }
 
 /** The multihash a base32 name stands for. @throws {InvalidKeyError} */

@@ -42,26 +42,7 @@ export function labelNameBytes(name: string): Uint8Array {
 
 /** The storage key of a label name. @throws {InvalidLabelNameError} */
 export function labelKey(name: string): string {
-  return encodeBase32hex(labelNameBytes(name))
-}
-
-const BASE32HEX = '0123456789abcdefghijklmnopqrstuv'
-
-/** Lowercase unpadded base32hex, without the generic encoder's per-bit loop (every label call names a key). */
-function encodeBase32hex(bytes: Uint8Array): string {
-  let out = ''
-  let buffer = 0
-  let bits = 0
-  for (let index = 0; index < bytes.byteLength; index++) {
-    buffer = ((buffer << 8) | (bytes[index] as number)) & 0xffff
-    bits += 8
-    while (bits >= 5) {
-      bits -= 5
-      out += BASE32HEX[(buffer >> bits) & 31]
-    }
-  }
-  if (bits > 0) out += BASE32HEX[(buffer << (5 - bits)) & 31]
-  return out
+  return base32hex.baseEncode(labelNameBytes(name))
 }
 
 /**
@@ -83,7 +64,7 @@ function asciiBytes(name: string): Uint8Array | undefined {
 export function labelNameOf(key: string): string | undefined {
   try {
     const name = decoder.decode(base32hex.baseDecode(key))
-    return encodeBase32hex(encoder.encode(name)) === key ? name : undefined
+    return base32hex.baseEncode(encoder.encode(name)) === key ? name : undefined
   } catch {
     return undefined
   }
@@ -100,7 +81,7 @@ export function labelPrefix(prefix: string): { key: string; bytes: Uint8Array } 
   if (prefix === '') return { key: '', bytes: new Uint8Array(0) }
   const bytes = labelNameBytesOfPrefix(prefix)
   const whole = bytes.subarray(0, bytes.byteLength - (bytes.byteLength % 5))
-  return { key: encodeBase32hex(whole), bytes }
+  return { key: base32hex.baseEncode(whole), bytes }
 }
 
 function labelNameBytesOfPrefix(prefix: string): Uint8Array {
