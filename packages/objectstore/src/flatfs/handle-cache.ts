@@ -14,6 +14,8 @@ export interface HandleLease extends CachedHandle {
 
 interface Entry {
   opening: Promise<CachedHandle>
+  /** The handle, once open. */
+  ready?: CachedHandle
   users: number
   /** Dropped from the cache (evicted or invalidated): closed once its last user releases it. */
   dropped: boolean
@@ -40,21 +42,24 @@ export class HandleCache {
    * @throws the `open` error (`ENOENT` for a missing file).
    */
   async acquire(path: string): Promise<HandleLease> {
+    const open = this.tryAcquire(path)
+    if (open !== undefined) return open
     let entry = this.#entries.get(path)
     if (entry === undefined) {
       entry = { opening: openFile(path), users: 0, dropped: false }
       if (this.#capacity > 0) this.#entries.set(path, entry)
       else entry.dropped = true
       const created = entry
-      created.opening.catch(() => {
-        if (this.#entries.get(path) === created) this.#entries.delete(path)
-      })
+      created.opening.then(
+        (cached) => {
+          created.ready = cached
+        },
+        () => {
+          if (this.#entries.get(path) === created) this.#entries.delete(path)
+        },
+      )
       this.#evict()
-    } else {
-      // most recently used last
-      this.#entries.delete(path)
-      this.#entries.set(path, entry)
-    }
+    } else this.#touch(path, entry)
     entry.users++
     let cached: CachedHandle
     try {
@@ -63,17 +68,23 @@ export class HandleCache {
       entry.users--
       throw error
     }
-    const lease = entry
-    let released = false
-    return {
-      ...cached,
-      release: () => {
-        if (released) return
-        released = true
-        lease.users--
-        if (lease.dropped && lease.users === 0) void closeEntry(lease)
-      },
-    }
+    return leaseOf(entry, cached)
+  }
+
+  /** A lease on `path` when its file is cached and open already (no await: the hot path), else undefined. */
+  tryAcquire(path: string): HandleLease | undefined {
+    const entry = this.#entries.get(path)
+    const cached = entry?.ready
+    if (entry === undefined || cached === undefined) return undefined
+    this.#touch(path, entry)
+    entry.users++
+    return leaseOf(entry, cached)
+  }
+
+  /** Most recently used last. */
+  #touch(path: string, entry: Entry): void {
+    this.#entries.delete(path)
+    this.#entries.set(path, entry)
   }
 
   /** Drops `path` (it is about to be written, moved or deleted): the next read opens it again. */
@@ -101,6 +112,20 @@ export class HandleCache {
   #drop(entry: Entry): void {
     entry.dropped = true
     if (entry.users === 0) void closeEntry(entry)
+  }
+}
+
+function leaseOf(entry: Entry, cached: CachedHandle): HandleLease {
+  let released = false
+  return {
+    handle: cached.handle,
+    stats: cached.stats,
+    release: () => {
+      if (released) return
+      released = true
+      entry.users--
+      if (entry.dropped && entry.users === 0) void closeEntry(entry)
+    },
   }
 }
 

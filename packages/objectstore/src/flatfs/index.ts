@@ -20,7 +20,7 @@ import { isErrno, isNoSpace, syncPath } from '../fs.js'
 import { KeyLock } from '../key-lock.js'
 import { resolveRange } from '../range.js'
 import { lockDirectory } from './dir-lock.js'
-import { HandleCache, type HandleLease } from './handle-cache.js'
+import { HandleCache } from './handle-cache.js'
 import {
   EXTENSION,
   invalidKeyReason,
@@ -172,12 +172,14 @@ export class FlatfsObjectStore implements ObjectStore {
     const path = this.#pathOf(key)
     const { signal } = options
     signal?.throwIfAborted()
-    let lease: HandleLease
-    try {
-      lease = await this.#handles.acquire(path)
-    } catch (error) {
-      if (isErrno(error, 'ENOENT')) throw new NotFoundError(key, { cause: error })
-      throw error
+    let lease = this.#handles.tryAcquire(path)
+    if (lease === undefined) {
+      try {
+        lease = await this.#handles.acquire(path)
+      } catch (error) {
+        if (isErrno(error, 'ENOENT')) throw new NotFoundError(key, { cause: error })
+        throw error
+      }
     }
     try {
       const found = statOf(lease.stats)
