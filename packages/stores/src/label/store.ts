@@ -1,5 +1,11 @@
 import { DecodeError } from '@strata/genericstore'
-import { type IOOptions, NotFoundError, type ObjectStore, TooLargeError } from '@strata/objectstore'
+import {
+  type IOOptions,
+  NotFoundError,
+  type ObjectStore,
+  type PutOptions,
+  TooLargeError,
+} from '@strata/objectstore'
 import { LabelConflictError, LabelNotFoundError } from '../errors.js'
 import { checkDid } from '../internal/did.js'
 import { DEFAULT_PAGE_SIZE, PageSelection } from '../internal/paging.js'
@@ -140,8 +146,8 @@ export class LabelStore implements Labels {
       version: newVersion(),
       updatedAt: Date.now(),
       owner: options.owner === undefined ? undefined : checkDid(options.owner),
-      ...(options.previous === undefined ? {} : { previous: asRef(options.previous) }),
     }
+    if (options.previous !== undefined) record.previous = asRef(options.previous)
     const { ifVersion } = options
     if (ifVersion === undefined) await this.#write(key, record, undefined, options)
     else await this.#swap(name, key, ifVersion, record, options)
@@ -280,12 +286,10 @@ export class LabelStore implements Labels {
   /** Writes `record`; with `etag`, only over that object; with `null`, only where nothing is stored. */
   async #write(key: string, record: LabelRecord, etag: string | undefined | null, options: IOOptions) {
     const bytes = encodeLabelRecord(record)
-    const condition =
-      etag === undefined ? {} : etag === null ? { ifNoneMatch: '*' as const } : { ifMatch: etag }
-    await this.#backend.put(this.#prefix + key, bytes.byteLength, bytes, {
-      ...signalOf(options),
-      ...condition,
-    })
+    const put: PutOptions = options.signal === undefined ? {} : { signal: options.signal }
+    if (etag === null) put.ifNoneMatch = '*'
+    else if (etag !== undefined) put.ifMatch = etag
+    await this.#backend.put(this.#prefix + key, bytes.byteLength, bytes, put)
   }
 
   async #read(key: string, options: IOOptions): Promise<Read | undefined> {
