@@ -4,7 +4,11 @@
 // CAR blob, the block re-hashed, the spec's headers) against `GET /blob/<car>` with the `Range` of
 // the same block's bytes (the socket fast path: no lookup, no hash). wrk (lib/wrk-list.mjs, picking
 // a random block per request) at concurrency 16, rounds interleaved, medians compared: req/s.
-// Target: the gateway at >= 0.8x the blob ranges. Needs `wrk` (apt-get install wrk).
+// Target: the gateway at >= 0.8x the blob ranges. Beside them, in the same rounds, `GET /block/<cid>`
+// (the same lookup and re-hash, without the gateway), and the cost of the re-hash every verified
+// read pays: sha2-256 of one block, measured in this process (median of 200), against the time per
+// blob range (1 / its req/s). Needs `wrk`.
+import { createHash } from 'node:crypto'
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -43,6 +47,17 @@ function carWithOffsets(count, size) {
     return { cid: block.cid.toString(), offset, length: block.bytes.byteLength }
   })
   return { car, blocks: placed }
+}
+
+/** sha2-256 of `bytes`, in seconds: the median of 200 runs (after 20 to warm up). */
+function sha256Seconds(bytes) {
+  const times = []
+  for (let i = 0; i < 220; i++) {
+    const start = process.hrtime.bigint()
+    createHash('sha256').update(bytes).digest()
+    if (i >= 20) times.push(Number(process.hrtime.bigint() - start) / 1e9)
+  }
+  return median(times)
 }
 
 /** Checks once that both routes answer the block's exact bytes. */
@@ -90,6 +105,11 @@ export async function run({ quick, log }) {
       await verify(server.url, set.car, set.blocks[1], set.blobPath)
       const gatewayScript = join(base, `gateway-${set.blocks[0].length}.lua`)
       const blobScript = join(base, `blob-${set.blocks[0].length}.lua`)
+      const blockScript = join(base, `block-${set.blocks[0].length}.lua`)
+      await writeListScript(
+        blockScript,
+        set.blocks.map((entry) => ({ path: `/block/${entry.cid}`, headers: {} })),
+      )
       await writeListScript(
         gatewayScript,
         set.blocks.map((entry) => ({
@@ -106,18 +126,22 @@ export async function run({ quick, log }) {
       )
       const load = async (script, secs) =>
         (await runWrkList({ wrk, url: server.url, script, seconds: secs, connections })).rps
-      const samples = { gateway: [], blob: [] }
+      const samples = { gateway: [], blob: [], block: [] }
       await load(gatewayScript, 1) // warm-up
       await load(blobScript, 1)
+      await load(blockScript, 1)
       for (let round = 0; round < rounds; round++) {
         samples.gateway.push(await load(gatewayScript, seconds))
         samples.blob.push(await load(blobScript, seconds))
+        samples.block.push(await load(blockScript, seconds))
         log(
-          `  ${label} round ${round + 1}: gateway ${samples.gateway.at(-1).toFixed(0)}, blob range ${samples.blob.at(-1).toFixed(0)} req/s`,
+          `  ${label} round ${round + 1}: gateway ${samples.gateway.at(-1).toFixed(0)}, blob range ${samples.blob.at(-1).toFixed(0)}, /block ${samples.block.at(-1).toFixed(0)} req/s`,
         )
       }
-      const [g, b] = [median(samples.gateway), median(samples.blob)]
+      const [g, b, k] = [median(samples.gateway), median(samples.blob), median(samples.block)]
+      const hashSeconds = sha256Seconds(set.car.subarray(0, set.blocks[0].length))
       ratios[label] = g / b
+      ratios[`${label} vs /block`] = g / k
       rows.push({
         label: `GET /blob/<car> Range of one ${label} block, c${connections}`,
         median: b,
@@ -130,7 +154,14 @@ export async function run({ quick, log }) {
         median: g,
         samples: samples.gateway,
         unit: 'req/s',
-        note: `${(g / b).toFixed(2)}x the blob range (target >= 0.8x)`,
+        note: `${(g / b).toFixed(2)}x the blob range (target >= 0.8x); ${(g / k).toFixed(2)}x /block; sha2-256 of one block ${(hashSeconds * 1e6).toFixed(0)} us, a blob range ${(1e6 / b).toFixed(0)} us`,
+      })
+      rows.push({
+        label: `GET /block/<cid>, ${label} block, c${connections}`,
+        median: k,
+        samples: samples.block,
+        unit: 'req/s',
+        note: `${(k / b).toFixed(2)}x the blob range (the same lookup and re-hash as the gateway)`,
       })
     }
     return { parameters: { seconds, rounds, connections }, ratios, rows }
