@@ -201,9 +201,12 @@ export function gcCases(ctx: WorldContext): void {
       const doomed = await w.blobs.add(bytes())
       await w.condemned.add(doomed.digest, 'earlier run')
       const write = w.content.setLabel('moving', doomed.digest)
-      await new Promise((resolve) => setTimeout(resolve, 150))
-      // the move waits on the condemned blob; meanwhile another run marks the label as it is now
-      const moving = await w.labels.get('moving')
+      // the move is written, and waits on the condemned blob; meanwhile another run marks the label
+      let moving = await w.labels.get('moving')
+      for (let tries = 0; moving.version === previous.version && tries < 200; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 25))
+        moving = await w.labels.get('moving')
+      }
       expect(moving.previous?.bytes).toEqual(before.digest.bytes)
       const other = new Condemned({ backend: w.backends.records, prefix: 'gc/other/' })
       const run = await collector(w, { condemned: other }).gc()
