@@ -253,6 +253,19 @@ ceph_cli() {
   timeout 30 ceph -c "$CONF" --connect-timeout 20 "$@"
 }
 
+# A Ceph command retried until it succeeds, for up to 30 s; prints its output. A young monitor can
+# still refuse a command with EPERM "problem getting command descriptions" after it has answered
+# its first ones (seen in CI: `mon stat` answered, the `osd new` right after it was refused). Only
+# for commands that are idempotent (`osd new <uuid>`, `osd crush add`).
+ceph_cli_retry() {
+  local deadline=$((SECONDS + 30)) out
+  until out=$(ceph_cli "$@" 2>>"$LOG_DIR/ceph-cli.out"); do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+  printf '%s\n' "$out"
+}
+
 write_conf() {
   local fsid=$1
   cat >"$CONF" <<EOF
@@ -348,13 +361,13 @@ osd_up() {
 start_osd() {
   local uuid id
   uuid=$(cat /proc/sys/kernel/random/uuid)
-  id=$(ceph_cli osd new "$uuid") || die_with_log "$LOG_DIR/mon.$MON_ID.log" "ceph osd new failed"
+  id=$(ceph_cli_retry osd new "$uuid") || die_with_log "$LOG_DIR/mon.$MON_ID.log" "ceph osd new failed"
   printf '%s\n' "$id" >"$STATE_DIR/osd-id"
   mkdir -p "$STATE_DIR/osd/osd.$id"
   ceph-osd -c "$CONF" -i "$id" --mkfs --osd-uuid "$uuid" >>"$LOG_DIR/osd.$id.out" 2>&1 ||
     die_with_log "$LOG_DIR/osd.$id.log" "ceph-osd --mkfs failed"
   # Subshell: see wait_for (a redirected function call would swallow a signal trap's messages).
-  (ceph_cli osd crush add "osd.$id" 1.0 root=default host=localhost) >>"$LOG_DIR/ceph-cli.out" 2>&1 ||
+  (ceph_cli_retry osd crush add "osd.$id" 1.0 root=default host=localhost) >>"$LOG_DIR/ceph-cli.out" 2>&1 ||
     die_with_log "$LOG_DIR/mon.$MON_ID.log" "ceph osd crush add failed"
   launch "osd.$id" ceph-osd -i "$id"
   wait_for "osd.$id to be up" "$LOG_DIR/osd.$id.log" osd_up
